@@ -104,3 +104,19 @@ export const ERR_ENVOY_INVALID = createError(
   (details: string) => `Envoy configuration is invalid:\n${details}`,
   400,
 );
+
+// --- reporter --------------------------------------------------------------------------
+export const ERR_SINK_FAILED = createError(
+  'ST_ERR_SINK_FAILED',
+  (sink: string, why: string) => `sink ${sink}: delivery failed: ${why}`,
+  502,
+);
+export const ERR_SINK_REJECTED = createError(
+  'ST_ERR_SINK_REJECTED',
+  (sink: string, why: string) => `sink ${sink}: batch rejected permanently: ${why}`,
+  502,
+);
+export const ERR_SINK_CONFIG = createError(
+  'ST_ERR_SINK_CONFIG',
+  (sink: string, why: string) => `sink ${sink}: invalid configuration: ${why}`,
+);
