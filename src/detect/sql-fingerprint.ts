@@ -1,0 +1,705 @@
+import type { Hit, SeverityName } from '../core/model.js';
+import { lexSql, type SqlToken } from './sql-lexer.js';
+
+/**
+ * The SQL injection grammar. A value is lexed in each context an injection can land in
+ *
+ * - `none`: as-is, e.g. after `WHERE id=` (numeric context, or the whole value is SQL),
+ * - `'` and `"`: inside a quoted string, so the value's first quote *closes* the string,
+ *
+ * and the folded token sequence is matched against structural rules: what may follow the point
+ * where user data leaves its literal (a logic operator and a comparison, UNION SELECT, `;` and a
+ * new statement, ORDER BY, a comment that truncates the query …), plus dangerous functions and
+ * system objects. Each rule scores a confidence; callers apply the sensitivity bar.
+ *
+ * Rule ids (stable, documented in docs/detection.md):
+ * ST-SQLI-001 UNION-based · 002 tautology / boolean · 003 stacked query · 004 time-based ·
+ * 005 out-of-band / file access · 006 error-based · 007 system catalog / fingerprinting ·
+ * 008 comment truncation · 009 clause injection (ORDER BY, HAVING, subquery) · 010 statement.
+ */
+
+export type SqlContext = 'none' | "'" | '"';
+
+interface Rule {
+  id: string;
+  severity: SeverityName;
+  reason: string;
+}
+
+const RULES = {
+  union: { id: 'ST-SQLI-001', severity: 'critical', reason: 'UNION SELECT appended to the query' },
+  tautology: { id: 'ST-SQLI-002', severity: 'high', reason: 'boolean condition injected after the value' },
+  stacked: { id: 'ST-SQLI-003', severity: 'critical', reason: 'stacked query: a new statement after ;' },
+  time: { id: 'ST-SQLI-004', severity: 'high', reason: 'time-based blind injection (delay function)' },
+  oob: { id: 'ST-SQLI-005', severity: 'critical', reason: 'out-of-band / file or command access from SQL' },
+  error: { id: 'ST-SQLI-006', severity: 'high', reason: 'error-based extraction function' },
+  catalog: { id: 'ST-SQLI-007', severity: 'medium', reason: 'system catalog or server fingerprint access' },
+  comment: { id: 'ST-SQLI-008', severity: 'high', reason: 'quote closed and rest of query commented out' },
+  clause: { id: 'ST-SQLI-009', severity: 'high', reason: 'SQL clause or subquery injected after the value' },
+  statement: { id: 'ST-SQLI-010', severity: 'high', reason: 'value is a complete SQL statement' },
+} as const satisfies Record<string, Rule>;
+
+/** A folded token: comments removed (counted), dotted names joined, unary signs absorbed. */
+interface Tok {
+  type: SqlToken['type'];
+  text: string;
+  pos: number;
+  closed?: boolean;
+}
+
+interface Folded {
+  toks: Tok[];
+  /** Index in `toks` before which a comment stood (toks.length = trailing comment). */
+  commentAt: Set<number>;
+  execComment: boolean;
+}
+
+const TIME_FUNCS = new Set([
+  'SLEEP',
+  'BENCHMARK',
+  'PG_SLEEP',
+  'PG_SLEEP_FOR',
+  'PG_SLEEP_UNTIL',
+  'RANDOMBLOB',
+  'DBMS_LOCK.SLEEP',
+  'DBMS_PIPE.RECEIVE_MESSAGE',
+  'DBMS_SESSION.SLEEP',
+  'SYS.DBMS_LOCK.SLEEP',
+]);
+const OOB_NAMES = new Set([
+  'LOAD_FILE',
+  'XP_CMDSHELL',
+  'XP_DIRTREE',
+  'XP_FILEEXIST',
+  'XP_REGREAD',
+  'XP_SUBDIRS',
+  'XP_AVAILABLEMEDIA',
+  'XP_TERMINATE_PROCESS',
+  'SP_OACREATE',
+  'SP_OAMETHOD',
+  'SP_CONFIGURE',
+  'SP_EXECUTESQL',
+  'SP_EXECUTE_EXTERNAL_SCRIPT',
+  'SP_ADDEXTENDEDPROC',
+  'SP_MAKEWEBTASK',
+  'UTL_HTTP.REQUEST',
+  'UTL_INADDR.GET_HOST_ADDRESS',
+  'UTL_INADDR.GET_HOST_NAME',
+  'UTL_FILE.FOPEN',
+  'DBMS_LDAP.INIT',
+  'DBMS_JAVA.RUNJAVA',
+  'HTTPURITYPE',
+  'LO_IMPORT',
+  'LO_EXPORT',
+  'PG_READ_FILE',
+  'PG_READ_BINARY_FILE',
+  'PG_LS_DIR',
+  'DBLINK',
+  'DBLINK_CONNECT',
+  'OPENROWSET',
+  'OPENDATASOURCE',
+  'OPENQUERY',
+  'LOAD_EXTENSION',
+  'SYS_EXEC',
+  'SYS_EVAL',
+]);
+const ERROR_FUNCS = new Set([
+  'EXTRACTVALUE',
+  'UPDATEXML',
+  'NAME_CONST',
+  'GEOMETRYCOLLECTION',
+  'MULTIPOINT',
+  'POLYGON',
+  'MULTIPOLYGON',
+  'LINESTRING',
+  'MULTILINESTRING',
+  'GTID_SUBSET',
+  'JSON_KEYS',
+  'XMLTYPE',
+  'CTXSYS.DRITHSX.SN',
+  'DBMS_XMLGEN.GETXML',
+  'DBMS_UTILITY.SQLID_TO_SQLHASH',
+  'ST_LATFROMGEOHASH',
+  'ST_POINTFROMGEOHASH',
+]);
+const CATALOG_NAMES = [
+  'INFORMATION_SCHEMA',
+  'SYSOBJECTS',
+  'SYSCOLUMNS',
+  'SYSUSERS',
+  'SYSDATABASES',
+  'SYS.OBJECTS',
+  'SYS.TABLES',
+  'SYS.COLUMNS',
+  'SYS.DATABASES',
+  'SYS.SQL_LOGINS',
+  'MASTER..SYSDATABASES',
+  'PG_CATALOG',
+  'PG_SHADOW',
+  'PG_USER',
+  'PG_TABLES',
+  'PG_DATABASE',
+  'PG_NAMESPACE',
+  'SQLITE_MASTER',
+  'SQLITE_SCHEMA',
+  'SQLITE_TEMP_MASTER',
+  'MYSQL.USER',
+  'MYSQL.DB',
+  'ALL_TABLES',
+  'ALL_TAB_COLUMNS',
+  'USER_TABLES',
+  'USER_TAB_COLUMNS',
+  'DBA_USERS',
+  'V$VERSION',
+  'V$INSTANCE',
+  'SYS.USER$',
+  'MSYSOBJECTS',
+  'MSYSACCESSOBJECTS',
+  'DUAL',
+];
+const FINGERPRINT_VARS =
+  /^@@(?:VERSION|DATADIR|HOSTNAME|BASEDIR|SERVERNAME|SERVICENAME|SPID|LANGUAGE|TMPDIR|PLUGIN_DIR|SECURE_FILE_PRIV|GLOBAL\.|SESSION\.)/i;
+const FINGERPRINT_FUNCS = new Set([
+  'VERSION',
+  'USER',
+  'DATABASE',
+  'SCHEMA',
+  'CURRENT_USER',
+  'SYSTEM_USER',
+  'SESSION_USER',
+  'DB_NAME',
+  'USER_NAME',
+  'HOST_NAME',
+  'SQLITE_VERSION',
+  'CURRENT_DATABASE',
+  'CONNECTION_ID',
+  'LAST_INSERT_ID',
+  'SUSER_NAME',
+  'SUSER_SNAME',
+  'IS_SRVROLEMEMBER',
+  'HAS_DBACCESS',
+]);
+const DROP_OBJECTS = new Set([
+  'TABLE',
+  'DATABASE',
+  'SCHEMA',
+  'PROCEDURE',
+  'USER',
+  'VIEW',
+  'INDEX',
+  'FUNCTION',
+  'TRIGGER',
+  'LOGIN',
+  'COLUMN',
+  'TEMPORARY',
+  'IF',
+]);
+
+const NAME_LIKE_KEYWORDS = new Set([
+  'DATA',
+  'TIME',
+  'LOCAL',
+  'MODE',
+  'SHARE',
+  'LINES',
+  'FIELDS',
+  'COLUMNS',
+  'DELAY',
+  'NEXT',
+  'ONLY',
+  'ROWS',
+  'START',
+  'PROGRAM',
+  'DUAL',
+  'LEFT',
+  'RIGHT',
+  'WINDOW',
+  'OVER',
+  'PARTITION',
+  'TABLE',
+  'DATABASE',
+  'SCHEMA',
+  'LOCK',
+  'PRIOR',
+  'OUTFILE',
+  'DUMPFILE',
+  'INFILE',
+  'TERMINATED',
+  'SET',
+  'TOP',
+  'BEGIN',
+  'FETCH',
+  'ASC',
+  'DESC',
+]);
+
+/** Removes comments (remembering where), joins `a.b` names, absorbs unary signs into numbers. */
+function fold(tokens: SqlToken[], execComment: boolean): Folded {
+  const toks: Tok[] = [];
+  const commentAt = new Set<number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === 'c') {
+      commentAt.add(toks.length);
+      continue;
+    }
+    const prev = toks[toks.length - 1];
+    // a.b / a..b / a.b( : qualified names and package functions (utl_http.request).
+    if (
+      t.type === '.' &&
+      prev &&
+      (prev.type === 'n' || prev.type === 'f' || prev.type === 'k' || prev.type === 'v' || prev.type === '.')
+    ) {
+      prev.text += '.';
+      prev.type = 'n';
+      const next = tokens[i + 1];
+      if (
+        next &&
+        (next.type === 'n' ||
+          next.type === 'f' ||
+          next.type === 'k' ||
+          next.type === 'E' ||
+          (next.type === 'o' && next.text === '*'))
+      ) {
+        prev.text += next.text;
+        prev.type = next.type === 'f' ? 'f' : 'n';
+        i++;
+      } else if (next && next.type === '.') {
+        continue;
+      }
+      continue;
+    }
+    // Unary sign/negation before a number: -1, +1, ~0, !1.
+    if (
+      t.type === '1' &&
+      prev &&
+      prev.type === 'o' &&
+      (prev.text === '-' || prev.text === '+' || prev.text === '~' || prev.text === '!')
+    ) {
+      const before = toks[toks.length - 2];
+      if (
+        !before ||
+        before.type === 'o' ||
+        before.type === '&' ||
+        before.type === '(' ||
+        before.type === ',' ||
+        before.type === 'E' ||
+        before.type === 'k'
+      ) {
+        prev.type = '1';
+        prev.text += t.text;
+        continue;
+      }
+    }
+    // Adjacent string literals concatenate ('a' 'b').
+    if (t.type === 's' && prev && prev.type === 's' && prev.closed) {
+      prev.text += t.text;
+      prev.closed = t.closed === true;
+      continue;
+    }
+    // Keywords that are also common column names (data, time, mode …) act as names.
+    const tok: Tok = {
+      type: t.type === 'k' && NAME_LIKE_KEYWORDS.has(t.text) ? 'n' : t.type,
+      text: t.text,
+      pos: t.pos,
+    };
+    if (t.closed !== undefined) tok.closed = t.closed;
+    toks.push(tok);
+  }
+  return { toks, commentAt, execComment };
+}
+
+interface Candidate {
+  rule: Rule;
+  confidence: number;
+  /** Offsets in the lexed text. */
+  from: number;
+  to: number;
+}
+
+const isOperand = (t: Tok | undefined): boolean =>
+  !!t && (t.type === '1' || t.type === 's' || t.type === 'v' || t.type === 'n');
+const isLiteral = (t: Tok | undefined): boolean => !!t && (t.type === '1' || t.type === 's');
+const word = (t: Tok | undefined, ...words: string[]): boolean => !!t && words.includes(t.text);
+
+/** Index just past the `)` matching the `(` at `i` (or the end). Iterative, linear. */
+function skipParens(toks: Tok[], i: number): number {
+  let depth = 0;
+  for (let j = i; j < toks.length; j++) {
+    if (toks[j]!.type === '(') depth++;
+    else if (toks[j]!.type === ')') {
+      depth--;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return toks.length;
+}
+
+/** End of one operand starting at i (a literal, a name, a call, a parenthesised expression), or -1. */
+function operandEnd(toks: Tok[], i: number): number {
+  const t = toks[i];
+  if (!t) return -1;
+  if (t.type === 'o' && (t.text === '-' || t.text === '+' || t.text === '~' || t.text === '!' || t.text === 'NOT')) {
+    return operandEnd(toks, i + 1);
+  }
+  if (isOperand(t)) return i + 1;
+  if (t.type === 'f') return toks[i + 1]?.type === '(' ? skipParens(toks, i + 1) : i + 1;
+  if (t.type === '(') return skipParens(toks, i);
+  return -1;
+}
+
+/**
+ * Does a SELECT list start at i? Literals, calls, `*`, variables, `a,b`, `a.b` and
+ * `col FROM` qualify; English (`select the best option`) does not.
+ */
+function selectListAt(toks: Tok[], i: number): { ok: boolean; strong: boolean } {
+  let j = i;
+  while (word(toks[j], 'ALL', 'DISTINCT', 'TOP') || (toks[j]?.type === '1' && word(toks[j - 1], 'TOP'))) j++;
+  const t = toks[j];
+  if (!t) return { ok: false, strong: false };
+  if (
+    t.type === '1' ||
+    t.type === 's' ||
+    t.type === 'v' ||
+    t.type === 'f' ||
+    t.type === '(' ||
+    (t.type === 'o' && t.text === '*')
+  ) {
+    return { ok: true, strong: true };
+  }
+  if (t.type === 'n') {
+    const next = toks[j + 1];
+    if (!next) return { ok: true, strong: false };
+    if (next.type === ',' || next.type === ')' || next.type === ';' || t.text.includes('.'))
+      return { ok: true, strong: true };
+    if (word(next, 'FROM', 'INTO')) return { ok: true, strong: false };
+    if (next.type === 'k' && word(next, 'AS')) return { ok: true, strong: true };
+    if (next.type === 'n' && word(toks[j + 2], 'FROM')) return { ok: true, strong: false };
+    return { ok: false, strong: false };
+  }
+  return { ok: false, strong: false };
+}
+
+/** What a statement keyword at i must be followed by to be SQL rather than English. */
+function statementShape(toks: Tok[], i: number): number {
+  const t = toks[i]!;
+  const a = toks[i + 1];
+  const b = toks[i + 2];
+  switch (t.text) {
+    case 'SELECT': {
+      const s = selectListAt(toks, i + 1);
+      return s.strong ? 0.9 : s.ok ? 0.7 : 0;
+    }
+    case 'DROP':
+    case 'CREATE':
+    case 'ALTER':
+    case 'TRUNCATE':
+      if (a && DROP_OBJECTS.has(a.text) && (isOperand(b) || word(b, 'EXISTS', 'TABLE', 'IF') || t.text === 'TRUNCATE'))
+        return 0.9;
+      return t.text === 'TRUNCATE' && a?.type === 'n' && (!b || b.type === ';') ? 0.7 : 0;
+    case 'INSERT':
+      return word(a, 'INTO') && isOperand(b) ? 0.9 : 0;
+    case 'DELETE':
+      return word(a, 'FROM') && isOperand(b) ? 0.9 : 0;
+    case 'UPDATE':
+      return a?.type === 'n' && word(b, 'SET') ? 0.9 : 0;
+    case 'EXEC':
+    case 'EXECUTE':
+      if (a?.type === 'f' || a?.type === 'v' || (a?.type === '(' && (b?.type === 's' || b?.type === 'v'))) return 0.9;
+      if (a?.type === 'n' && (a.text.includes('.') || /^(?:XP_|SP_|MASTER)/.test(a.text) || word(a, 'IMMEDIATE')))
+        return 0.9;
+      return 0;
+    case 'DECLARE':
+      return a?.type === 'v' ? 0.9 : 0;
+    case 'SHUTDOWN':
+      return !a || word(a, 'WITH') || a.type === ';' ? 0.8 : 0;
+    case 'WAITFOR':
+      return word(a, 'DELAY', 'TIME') && b?.type === 's' ? 0.95 : 0;
+    case 'CALL':
+      return a?.type === 'f' ? 0.7 : 0;
+    case 'GRANT':
+    case 'REVOKE':
+      return a?.type === 'n' && toks.some((x, k) => k > i && word(x, 'ON', 'TO')) ? 0.7 : 0;
+    case 'LOAD':
+      return word(a, 'DATA') ? 0.9 : 0;
+    case 'COPY':
+      return a?.type === 'n' && toks.some((x, k) => k > i && word(x, 'PROGRAM'))
+        ? 0.95
+        : a?.type === 'n' && word(b, 'FROM', 'TO')
+          ? 0.8
+          : 0;
+    case 'ATTACH':
+      return word(a, 'DATABASE') ? 0.9 : 0;
+    case 'PRAGMA':
+      return a?.type === 'n' || a?.type === 'f' ? 0.6 : 0;
+    case 'BACKUP':
+    case 'RESTORE':
+      return word(a, 'DATABASE', 'LOG') ? 0.8 : 0;
+    case 'RENAME':
+      return word(a, 'TABLE') ? 0.8 : 0;
+    case 'DBCC':
+      return a?.type === 'n' || a?.type === 'f' ? 0.6 : 0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Where user data ends its literal in this context: the index of the first token after the
+ * break-out (closing quote and any closing parentheses), or -1 if this context does not apply.
+ */
+function breakIndex(toks: Tok[], context: SqlContext): { at: number; lead: 'string' | 'number' | 'name' | 'none' } {
+  let i = 0;
+  let lead: 'string' | 'number' | 'name' | 'none' = 'none';
+  if (context !== 'none') {
+    if (toks[0]?.type !== 's' || !toks[0].closed) return { at: -1, lead };
+    lead = 'string';
+    i = 1;
+  } else if (toks[0] && (toks[0].type === '1' || toks[0].type === 'v')) {
+    lead = 'number';
+    i = 1;
+  } else if (toks[0]?.type === 'n') {
+    lead = 'name';
+    i = 1;
+  }
+  while (toks[i]?.type === ')') i++;
+  return { at: i, lead };
+}
+
+/** Scores the comparison / boolean expression starting at i (just after AND/OR). */
+function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: number; end: number } {
+  let j = i;
+  while (toks[j]?.type === '(' || word(toks[j], 'NOT') || (toks[j]?.type === 'o' && toks[j]?.text === '!')) j++;
+  const a = toks[j];
+  if (!a) return { conf: 0, end: j };
+  if (a.type === 'E' && a.text === 'SELECT') return { conf: 0.9, end: j + 1 };
+  if (a.type === 'f' && toks[j + 1]?.type === '(') {
+    const end = skipParens(toks, j + 1);
+    const op = toks[end];
+    if (op?.type === 'o' && operandEnd(toks, end + 1) > 0) return { conf: 0.9, end: operandEnd(toks, end + 1) };
+    // `' and exists(select …)`, `' and ascii(…)` on its own is a boolean probe.
+    return { conf: word(a, 'EXISTS') || toks.slice(j, end).some((x) => x.type === 'E') ? 0.85 : 0.65, end };
+  }
+  const aEnd = operandEnd(toks, j);
+  if (aEnd < 0) return { conf: 0, end: j };
+  const op = toks[aEnd];
+  if (op?.type === 'o' && op.text !== '*' && op.text !== '/') {
+    // BETWEEN x AND y, IS NULL, IN (…), LIKE …
+    let bStart = aEnd + 1;
+    if (word(toks[bStart], 'NOT')) bStart++;
+    const bEnd = operandEnd(toks, bStart);
+    if (bEnd < 0) {
+      if (word(op, 'IS') || word(op, 'IN')) return { conf: 0.8, end: bStart };
+      return { conf: 0, end: j };
+    }
+    const b = toks[bStart]!;
+    const aTok = toks[aEnd - 1]!;
+    if (isLiteral(a) && isLiteral(b)) return { conf: 0.9, end: bEnd };
+    if (a.type === 'n' && b.type === 'n' && a.text === b.text) return { conf: 0.85, end: bEnd };
+    if (a.type === '(' || b.type === '(' || b.type === 'f' || aTok.type === ')') return { conf: 0.85, end: bEnd };
+    if (a.type === 'n' && isLiteral(b)) return { conf: 0.75, end: bEnd };
+    if (isLiteral(a) && b.type === 'n') return { conf: 0.7, end: bEnd };
+    return { conf: 0.6, end: bEnd };
+  }
+  // `' or 1--`, `' or true#`: a bare truth value, then the rest of the query commented out.
+  if ((a.type === '1' || a.type === 's') && (aEnd >= toks.length || commentAt.has(aEnd))) {
+    return { conf: commentAt.has(aEnd) ? 0.85 : 0.55, end: aEnd };
+  }
+  return { conf: 0, end: j };
+}
+
+function span(toks: Tok[], from: number, to: number, textLen: number): { from: number; to: number } {
+  const a = toks[Math.max(0, Math.min(from, toks.length - 1))];
+  const b = toks[Math.min(to, toks.length)];
+  return { from: a ? a.pos : 0, to: b ? b.pos : textLen };
+}
+
+/** All rule candidates for one context. */
+function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] {
+  const { toks, commentAt } = f;
+  const out: Candidate[] = [];
+  const add = (rule: Rule, confidence: number, from: number, to: number): void => {
+    if (confidence <= 0) return;
+    out.push({ rule, confidence, ...span(toks, from, to, textLen) });
+  };
+  const brk = breakIndex(toks, context);
+  // Confidence multiplier for the position where the break-out happens.
+  const leadWeight = brk.lead === 'string' || brk.lead === 'number' ? 1 : brk.lead === 'name' ? 0.75 : 0.9;
+
+  // Anchored rules: what follows the break-out.
+  if (brk.at >= 0) {
+    const i = brk.at;
+    const t = toks[i];
+    if (t?.type === '&') {
+      const b = booleanScore(toks, i + 1, commentAt);
+      // Bare-start values (`or 1=1`) get the as-is weight; in quote context the string lead is strong.
+      add(RULES.tautology, b.conf * leadWeight, Math.max(0, i - 1), b.end);
+    }
+    if (brk.lead === 'string' && commentAt.has(i)) {
+      // `admin'--`: the closing quote, then everything after commented away.
+      add(RULES.comment, toks.length - i <= 2 ? 0.8 : 0.7, 0, i);
+    }
+    if (t?.type === 'k' && brk.lead !== 'none' && brk.lead !== 'name') {
+      const a = toks[i + 1];
+      if (
+        (word(t, 'ORDER', 'GROUP') && word(a, 'BY') && isOperand(toks[i + 2])) ||
+        word(t, 'HAVING') ||
+        (word(t, 'LIMIT') && a?.type === '1') ||
+        (word(t, 'PROCEDURE') && word(a, 'ANALYSE')) ||
+        (word(t, 'INTO') && word(a, 'OUTFILE', 'DUMPFILE'))
+      ) {
+        add(RULES.clause, 0.85, i, Math.min(toks.length, i + 4));
+      }
+    }
+    if (t?.type === 'o' && brk.lead === 'string' && t.text !== '=') {
+      // `'||(select …)||'`, `'+(select …)+'`, `'||pg_sleep(5)--`.
+      const next = toks[i + 1];
+      if (next?.type === '(' && toks[i + 2]?.type === 'E') add(RULES.clause, 0.9, i, i + 3);
+      else if (next?.type === 'f' && toks[i + 2]?.type === '(') add(RULES.clause, 0.65, i, skipParens(toks, i + 2));
+    }
+    if (t?.type === ';' && brk.lead === 'string' && (i + 1 >= toks.length || commentAt.has(i + 1))) {
+      add(RULES.comment, 0.7, 0, i + 1);
+    }
+  }
+
+  // Unanchored rules: dangerous structures anywhere in the value.
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    const prev = toks[i - 1];
+    if (t.type === 'U') {
+      let j = i + 1;
+      if (word(toks[j], 'ALL', 'DISTINCT')) j++;
+      let paren = false;
+      while (toks[j]?.type === '(') {
+        j++;
+        paren = true;
+      }
+      if (toks[j]?.type === 'E' && toks[j]!.text === 'SELECT') {
+        const s = selectListAt(toks, j + 1);
+        if (s.ok) {
+          const lead =
+            !prev ||
+            prev.type === '1' ||
+            prev.type === 's' ||
+            prev.type === ')' ||
+            prev.type === 'v' ||
+            commentAt.has(i);
+          const base = s.strong || paren ? 0.95 : 0.75;
+          add(RULES.union, lead ? base : base - 0.2, i, j + 2);
+        }
+      }
+    } else if (t.type === ';') {
+      const next = toks[i + 1];
+      if (next?.type === 'E') add(RULES.stacked, statementShape(toks, i + 1), i, i + 3);
+    } else if (t.type === 'E' && (i === 0 || prev?.type === '(')) {
+      // A whole statement as the value, or a parenthesised subquery.
+      const shape = statementShape(toks, i);
+      if (shape > 0) {
+        const hasFrom = toks.some((x, k) => k > i && word(x, 'FROM', 'INTO', 'WHERE'));
+        const conf = t.text === 'SELECT' ? (shape < 0.9 ? 0.5 : hasFrom ? 0.8 : 0.65) : shape - 0.05;
+        add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
+      }
+    } else if (t.type === 'f' || t.type === 'n') {
+      const name = t.text;
+      const call = toks[i + 1]?.type === '(';
+      const exprLead = !prev || prev.type !== 'n';
+      if (TIME_FUNCS.has(name) && call && exprLead) {
+        const first = toks[i + 2];
+        const argsEnd = skipParens(toks, i + 1);
+        // `sleep(8 hours)` is English; `sleep(20.to_i)` and `sleep(5)` are not.
+        const prose = toks
+          .slice(i + 2, argsEnd)
+          .some(
+            (x, k, a) =>
+              x.type === 'n' &&
+              (a[k - 1]?.type === 'n' || (a[k - 1]?.type === '1' && x.pos > a[k - 1]!.pos + a[k - 1]!.text.length)),
+          );
+        if (
+          first &&
+          !prose &&
+          (first.type === '1' ||
+            first.type === '(' ||
+            first.type === 'f' ||
+            first.type === 'v' ||
+            first.type === 's' ||
+            first.type === 'E')
+        ) {
+          add(RULES.time, 0.9, i, argsEnd);
+        }
+      } else if (OOB_NAMES.has(name) || OOB_NAMES.has(name.replace(/^(?:MASTER|SYS|DBO)?\.+(?:DBO\.)?/, ''))) {
+        add(RULES.oob, call || prev?.type === 'E' ? 0.95 : 0.6, i, call ? skipParens(toks, i + 1) : i + 1);
+      } else if (ERROR_FUNCS.has(name) && call && exprLead) {
+        add(RULES.error, 0.9, i, skipParens(toks, i + 1));
+      } else if (
+        call &&
+        exprLead &&
+        (name === 'FLOOR' || name === 'EXP') &&
+        (word(toks[i + 2], 'RAND') || toks[i + 2]?.text === '~')
+      ) {
+        add(RULES.error, 0.85, i, skipParens(toks, i + 1));
+      } else if (CATALOG_NAMES.some((c) => name === c || name.startsWith(c + '.'))) {
+        add(RULES.catalog, word(prev, 'FROM', 'JOIN') || prev?.type === '.' ? 0.9 : 0.5, i, i + 1);
+      } else if (
+        call &&
+        FINGERPRINT_FUNCS.has(name) &&
+        toks[i + 2]?.type === ')' &&
+        prev &&
+        (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E')
+      ) {
+        add(RULES.catalog, 0.7, i, i + 3);
+      }
+    } else if (t.type === 'v' && FINGERPRINT_VARS.test(t.text)) {
+      const inExpr =
+        !!prev &&
+        (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E');
+      add(RULES.catalog, inExpr ? 0.85 : 0.65, i, i + 1);
+    } else if (t.type === 'k' && word(t, 'INTO') && word(toks[i + 1], 'OUTFILE', 'DUMPFILE')) {
+      add(RULES.oob, 0.95, i, i + 3);
+    } else if (word(t, 'PROGRAM') && toks[i + 1]?.type === 's' && toks.some((x) => word(x, 'COPY'))) {
+      add(RULES.oob, 0.95, i, i + 2);
+    }
+  }
+  if (f.execComment && out.length > 0) {
+    // `/*!50000union*/`: only MySQL runs it, and only an attacker writes it in a parameter.
+    for (const c of out) c.confidence = Math.min(1, c.confidence + 0.1);
+  }
+  return out;
+}
+
+export interface SqlAnalysis {
+  hits: Hit[];
+  /** True when the deadline or token cap stopped lexing. */
+  truncated: boolean;
+}
+
+/**
+ * Evaluates `value` in every applicable context and returns every candidate hit (unfiltered by
+ * sensitivity; see detect-util.selectHits). Pure; linear in the value.
+ */
+export function analyzeSql(value: string, deadline = Infinity): SqlAnalysis {
+  const contexts: SqlContext[] = ['none'];
+  if (value.includes("'")) contexts.push("'");
+  if (value.includes('"')) contexts.push('"');
+  const hits: Hit[] = [];
+  let truncated = false;
+  for (const context of contexts) {
+    const text = context === 'none' ? value : context + value;
+    const lexed = lexSql(text, deadline);
+    truncated ||= lexed.truncated;
+    const folded = fold(lexed.tokens, lexed.mysqlExecComment);
+    for (const c of evaluate(folded, context, text.length)) {
+      const offset = context === 'none' ? 0 : 1;
+      const fragment =
+        value.slice(Math.max(0, c.from - offset), Math.max(0, c.to - offset)).trim() || value.slice(0, 200);
+      hits.push({
+        attackType: 'sqli',
+        ruleId: c.rule.id,
+        severity: c.rule.severity,
+        confidence: Math.round(Math.min(1, c.confidence) * 100) / 100,
+        fragment,
+        reason: context === 'none' ? c.rule.reason : `${c.rule.reason} (breaks out of a ${context}-quoted string)`,
+      });
+    }
+  }
+  return { hits, truncated };
+}
