@@ -64,7 +64,8 @@ const tlsSchema = z.strictObject({
 });
 
 const sinkSchema = z.strictObject({
-  name: z.string().min(1),
+  /** Unique; also the name of the sink's spool subdirectory (`<spool.dir>/<name>/`). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use 1-64 of A-Z a-z 0-9 . _ - (a directory name)'),
   type: z.enum(['http', 'syslog']),
   /** http: URL; syslog: udp://host:port, tcp://host:port or tls://host:port */
   url: z.string().min(1),
@@ -77,6 +78,14 @@ const sinkSchema = z.strictObject({
   resetTimeoutMs: positiveInt.default(10000),
   volumeThreshold: z.number().int().min(0).default(3),
   caFile: z.string().optional(),
+  /** Wait before retrying a failed batch while the breaker stays closed, ms. */
+  retryDelayMs: positiveInt.default(1000),
+  /** elastic-bulk: target index; splunk-hec: index field (omitted = the token's default). */
+  index: z.string().min(1).optional(),
+  /** syslog: RFC 5424 APP-NAME. */
+  appName: z.string().regex(/^[!-~]{1,48}$/, '1-48 printable ASCII characters').default('shadowtap'),
+  /** syslog: facility 0..23 (16 = local0). */
+  facility: z.number().int().min(0).max(23).default(16),
 });
 
 export const configSchema = z.strictObject({
@@ -95,6 +104,8 @@ export const configSchema = z.strictObject({
       maxHeaderBytes: positiveInt.default(64 * 1024),
       /** Concurrent connections accepted; more are closed at once and counted. */
       maxConnections: positiveInt.default(10000),
+      /** X-Forwarded-For entries to skip from the right (Envoy's xff_num_trusted_hops). */
+      xffTrustedHops: z.number().int().min(0).max(16).default(0),
       /** Status answered to the mirror (Envoy ignores it; 204 keeps it small). */
       responseStatus: z.number().int().min(200).max(599).default(204),
     })

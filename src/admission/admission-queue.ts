@@ -1,0 +1,167 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../core/logger.js';
+import type { CoreMetrics } from '../core/metrics.js';
+import type { AnalysisResult, CapturedExchange } from '../core/model.js';
+import type { Pipeline, ShedReason, SubmitOptions, SubmitOutcome } from '../core/pipeline.js';
+import { encodeBatch } from './batch-codec.js';
+import type { DetectPool } from './detect-pool.js';
+
+/** Called with every analysed exchange (publish stage). */
+export type ResultHandler = (exchange: CapturedExchange, result: AnalysisResult, options: SubmitOptions) => void;
+
+export interface Admission extends Pipeline {
+  /** Exchanges waiting for a worker. */
+  depth(): number;
+  /** Stops admitting, drains what is queued within timeoutMs, then sheds the rest. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+interface Entry {
+  exchange: CapturedExchange;
+  options: SubmitOptions;
+  waiter?: (result: AnalysisResult | null) => void;
+}
+
+/**
+ * Admission is the only place that drops work. A bounded FIFO sits in front of the pool;
+ * batches go to workers only while the pool has free capacity, so neither piscina's queue
+ * nor any socket ever holds work that admission does not count. `submit` is O(1) and never
+ * waits: the shadow listener answers the mirror regardless of what happens here.
+ */
+export function createAdmission(opts: {
+  config: Config['admission'];
+  pool: DetectPool;
+  metrics: CoreMetrics;
+  logger: Logger;
+  onResult: ResultHandler;
+}): Admission {
+  const { config, pool, metrics, logger, onResult } = opts;
+  // Ring buffer: O(1) push/shift without Array#shift's copying on large queues.
+  const ring: Array<Entry | undefined> = new Array<Entry | undefined>(config.queueSize);
+  let head = 0;
+  let size = 0;
+  let inFlight = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closing = false;
+  let sampleCounter = 0;
+  const idleWaiters: Array<() => void> = [];
+
+  const shed = (reason: ShedReason, entry?: Entry): SubmitOutcome => {
+    metrics.shed.inc({ reason });
+    entry?.waiter?.(null);
+    return { accepted: false, reason };
+  };
+
+  const take = (): Entry | undefined => {
+    if (size === 0) return undefined;
+    const entry = ring[head];
+    ring[head] = undefined;
+    head = (head + 1) % ring.length;
+    size--;
+    return entry;
+  };
+
+  const dispatch = (): void => {
+    while (inFlight < pool.capacity && size > 0) {
+      const batch: Entry[] = [];
+      while (batch.length < config.batchSize && size > 0) batch.push(take()!);
+      metrics.queueDepth.set(size);
+      inFlight++;
+      void runBatch(batch);
+    }
+    if (size === 0 && inFlight === 0) for (const w of idleWaiters.splice(0)) w();
+  };
+
+  const runBatch = async (batch: Entry[]): Promise<void> => {
+    let results: AnalysisResult[];
+    try {
+      results = await pool.run(encodeBatch(batch.map((e) => e.exchange)));
+    } catch (err) {
+      logger.error({ err, size: batch.length }, 'worker batch failed');
+      for (const e of batch) shed('worker_error', e);
+      results = [];
+    }
+    const byId = new Map(results.map((r) => [r.exchangeId, r]));
+    for (const entry of batch) {
+      const result = byId.get(entry.exchange.id);
+      if (!result) continue;
+      metrics.analyzed.inc({ source: entry.exchange.source });
+      metrics.analysisSeconds.observe(result.durationMs / 1000);
+      for (const a of result.anomalies) metrics.anomalies.inc({ code: a.code });
+      try {
+        onResult(entry.exchange, result, entry.options);
+      } catch (err) {
+        logger.error({ err }, 'publishing a result failed');
+      }
+      entry.waiter?.(result);
+    }
+    inFlight--;
+    metrics.poolUtilization.set(pool.utilization());
+    dispatch();
+  };
+
+  const schedule = (): void => {
+    if (size >= config.batchSize || config.batchWindowMs === 0) {
+      dispatch();
+    } else if (!timer) {
+      // A partial batch waits at most batchWindowMs so that a trickle of requests is not
+      // held back waiting for company.
+      timer = setTimeout(() => {
+        timer = undefined;
+        dispatch();
+      }, config.batchWindowMs);
+      timer.unref();
+    }
+  };
+
+  const admit = (entry: Entry): SubmitOutcome => {
+    metrics.received.inc({ source: entry.exchange.source });
+    if (closing) return shed('shutting_down', entry);
+    if (size >= config.queueSize) return shed('queue_full', entry);
+    if (config.overloadSampleRate > 1 && size >= (config.queueSize * 3) / 4) {
+      // Under pressure keep 1 in N instead of dropping the whole tail.
+      if (sampleCounter++ % config.overloadSampleRate !== 0) return shed('sampled_out', entry);
+    }
+    ring[(head + size) % ring.length] = entry;
+    size++;
+    metrics.queueDepth.set(size);
+    schedule();
+    return { accepted: true };
+  };
+
+  return {
+    submit: (exchange, options = {}) => admit({ exchange, options }),
+    submitAndWait(exchange, timeoutMs, options = {}) {
+      return new Promise<AnalysisResult | null>((resolve) => {
+        let done = false;
+        const finish = (r: AnalysisResult | null): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(t);
+          resolve(r);
+        };
+        const t = setTimeout(() => finish(null), timeoutMs);
+        admit({ exchange, options, waiter: finish });
+      });
+    },
+    depth: () => size,
+    async close(timeoutMs) {
+      closing = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      dispatch();
+      if (size > 0 || inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, timeoutMs);
+          idleWaiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      // Whatever could not be analysed in time is shed, and counted, not silently lost.
+      for (let e = take(); e; e = take()) shed('shutting_down', e);
+      metrics.queueDepth.set(0);
+    },
+  };
+}

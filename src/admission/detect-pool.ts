@@ -1,0 +1,58 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { AnalysisConfig } from '../config/config.js';
+import { ERR_CLOSE_TIMEOUT } from '../core/errors.js';
+import type { AnalysisResult } from '../core/model.js';
+import type { DetectWorkerData } from './detect-worker.js';
+
+/** The worker pool that runs decode + detect off the event loop. */
+export interface DetectPool {
+  readonly threads: number;
+  /** Batches that can be in flight at once without piscina queueing them. */
+  readonly capacity: number;
+  run(batch: ArrayBuffer): Promise<AnalysisResult[]>;
+  utilization(): number;
+  close(timeoutMs: number): Promise<void>;
+}
+
+// Under tsx (tests, dev) the worker is the .ts source; built, it is the .js next to us.
+const workerExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const workerFile = new URL(`./detect-worker${workerExt}`, import.meta.url);
+
+export function createDetectPool(opts: { workers: number; analysis: AnalysisConfig }): DetectPool {
+  const threads = opts.workers > 0 ? opts.workers : Math.max(1, availableParallelism() - 1);
+  const workerData: DetectWorkerData = { analysis: opts.analysis };
+  const piscina = new Piscina({
+    filename: workerFile.href,
+    minThreads: threads,
+    maxThreads: threads,
+    // Two batches per thread keep every worker busy while the next batch is packed;
+    // admission never hands over more, so piscina's own queue stays empty.
+    concurrentTasksPerWorker: 1,
+    maxQueue: threads * 2,
+    workerData,
+    // Workers wait for tasks on their event loop rather than spinning on Atomics.wait:
+    // with batching, the per-task wake-up cost is amortised over a whole batch.
+    atomics: 'disabled',
+  });
+  return {
+    threads,
+    capacity: threads * 2,
+    run: (batch) => piscina.run(batch, { transferList: [batch] }) as Promise<AnalysisResult[]>,
+    utilization: () => piscina.utilization,
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(ERR_CLOSE_TIMEOUT('worker pool', timeoutMs)), timeoutMs);
+      });
+      try {
+        await Promise.race([piscina.close(), timeout]);
+      } catch (err) {
+        await piscina.close({ force: true });
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../core/logger.js';
+import type { CoreMetrics } from '../core/metrics.js';
+import type { CapturedExchange, HeaderList } from '../core/model.js';
+import type { Pipeline } from '../core/pipeline.js';
+import { clientAddress, stripShadowSuffix } from './client-address.js';
+
+/** The shadow cluster endpoint: HTTP/1.1 and h2c (prior knowledge) on one port. */
+export interface ShadowListener {
+  /** Starts listening; resolves with the bound port. */
+  start(): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish within timeoutMs, then destroys sockets. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyResponse = ServerResponse | Http2ServerResponse;
+
+/** Header list from Node's rawHeaders: names lower-cased, order and duplicates kept, pseudo-headers dropped. */
+function headerList(raw: string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name.charCodeAt(0) !== 58 /* ':' */) out.push([name, raw[i + 1]!]);
+  }
+  return out;
+}
+
+/**
+ * Node's HTTP/2 session reads from the socket's native handle, so bytes already read into
+ * JS land cannot be unshifted back for it. h2c connections therefore get a Duplex that
+ * replays the peeked preface and then forwards the socket, with back-pressure both ways.
+ */
+function replayingDuplex(socket: Socket, head: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(err, callback) {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  duplex.push(head);
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => duplex.push(null));
+  socket.on('close', () => duplex.destroy());
+  // The client-address fallback reads remoteAddress from the request's socket.
+  Object.defineProperty(duplex, 'remoteAddress', { get: () => socket.remoteAddress });
+  return duplex;
+}
+
+export function createShadowListener(opts: {
+  config: Config['shadow'];
+  maxBodyBytes: number;
+  pipeline: Pipeline;
+  metrics: CoreMetrics;
+  logger: Logger;
+}): ShadowListener {
+  const { config, maxBodyBytes, pipeline, metrics, logger } = opts;
+  const sockets = new Set<Socket>();
+
+  const reject = (reason: string): void => {
+    metrics.received.inc({ source: 'mirror' });
+    metrics.rejected.inc({ reason });
+  };
+
+  const onRequest = (req: AnyRequest, res: AnyResponse): void => {
+    const receivedAt = Date.now();
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let seen = 0;
+    let responded = false;
+    let finished = false;
+
+    // Envoy ignores the shadow response, but its connection pool waits for it: answer as
+    // soon as the body is in or the analysis cap is reached, and keep draining past the cap
+    // so that a streamed mirror (Envoy ≥ 1.33) never sees back-pressure from us.
+    const respond = (): void => {
+      if (responded) return;
+      responded = true;
+      res.writeHead(config.responseStatus);
+      res.end();
+    };
+
+    const finish = (complete: boolean): void => {
+      if (finished) return;
+      finished = true;
+      const headers = headerList(req.rawHeaders);
+      const authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+      const id = randomUUID();
+      const exchange: CapturedExchange = {
+        id,
+        requestId: (req.headers['x-request-id'] as string | undefined) ?? id,
+        source: 'mirror',
+        receivedAt,
+        clientIp: clientAddress(headers, req.socket?.remoteAddress, config.xffTrustedHops),
+        host: stripShadowSuffix(authority),
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        httpVersion: req.httpVersion,
+        headers,
+        body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, kept),
+        bodyTruncated: seen > kept || !complete,
+        bodyBytesSeen: seen,
+      };
+      // A client reset cancels Envoy's copy mid-body: analyse what arrived anyway.
+      pipeline.submit(exchange);
+    };
+
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (kept < maxBodyBytes) {
+        const take = Math.min(chunk.length, maxBodyBytes - kept);
+        chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+        kept += take;
+        if (kept >= maxBodyBytes) respond();
+      }
+    });
+    req.on('end', () => {
+      finish(true);
+      respond();
+    });
+    req.on('close', () => finish(false));
+    req.on('error', () => finish(false));
+  };
+
+  const h1 = http.createServer(
+    {
+      maxHeaderSize: config.maxHeaderBytes,
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(config.requestTimeoutMs, 60000),
+      keepAliveTimeout: config.idleTimeoutMs,
+      // Reject what a strict parser rejects; the request is counted, never analysed half-parsed.
+      insecureHTTPParser: false,
+    },
+    onRequest,
+  );
+  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const code = err.code ?? 'HPE_UNKNOWN';
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
+    reject(code === 'HPE_HEADER_OVERFLOW' ? 'header_overflow' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'malformed');
+    logger.debug({ code }, 'malformed HTTP request rejected');
+    if (socket.writable) {
+      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else {
+      socket.destroy();
+    }
+  });
+
+  const h2 = http2.createServer(
+    {
+      maxSessionMemory: 32,
+      settings: { maxConcurrentStreams: 1000, maxHeaderListSize: config.maxHeaderBytes },
+    },
+    onRequest,
+  );
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  h2.on('sessionError', () => reject('h2_session_error'));
+  h2.setTimeout(config.idleTimeoutMs, (session?: unknown) => {
+    (session as { destroy?: () => void } | undefined)?.destroy?.();
+  });
+
+  // One port for both protocols: peek at the first bytes. h2c with prior knowledge starts
+  // with the HTTP/2 connection preface; anything else is HTTP/1.x.
+  const tcp = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, H2_PREFACE.length);
+      const isPrefix = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (isPrefix && head.length < H2_PREFACE.length) return; // need more bytes to decide
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      if (isPrefix) {
+        h2.emit('connection', replayingDuplex(socket, head));
+      } else {
+        // The HTTP/1 parser reads through the JS stream, so the peeked bytes can be unshifted.
+        socket.pause();
+        socket.unshift(head);
+        h1.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+  tcp.maxConnections = config.maxConnections;
+  tcp.on('drop', () => reject('max_connections'));
+
+  return {
+    start() {
+      return new Promise<number>((resolve, reject_) => {
+        tcp.once('error', reject_);
+        tcp.listen(config.port, config.host, () => {
+          tcp.off('error', reject_);
+          const port = (tcp.address() as AddressInfo).port;
+          logger.info({ host: config.host, port }, 'shadow listener listening (HTTP/1.1 + h2c)');
+          resolve(port);
+        });
+      });
+    },
+    close(timeoutMs) {
+      return new Promise<void>((resolve) => {
+        tcp.close();
+        // Keep-alive sockets would hold close() forever: idle HTTP/1.1 connections are closed
+        // now, HTTP/2 sessions get a GOAWAY (in-flight streams finish), and whatever is still
+        // open at the deadline is destroyed.
+        h1.closeIdleConnections();
+        for (const session of sessions) session.close();
+        const deadline = setTimeout(() => {
+          if (sockets.size > 0) logger.warn({ sockets: sockets.size }, 'shadow listener: forcing sockets closed');
+          for (const s of sockets) s.destroy();
+          resolve();
+        }, timeoutMs);
+        const poll = setInterval(() => {
+          h1.closeIdleConnections();
+          if (sockets.size === 0) {
+            clearInterval(poll);
+            clearTimeout(deadline);
+            resolve();
+          }
+        }, 20);
+        deadline.unref();
+        poll.unref();
+      });
+    },
+  };
+}
+

@@ -1,0 +1,105 @@
+import type { ServerWritableStream, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from '../core/logger.js';
+import {
+  DetectionServiceService,
+  type DetectionServiceServer,
+  type GetStatsRequest,
+  type GetStatsResponse,
+  type ListDetectionsRequest,
+  type ListDetectionsResponse,
+  type SubscribeRequest,
+  type SubscribeResponse,
+} from '../gen/shadowtap/v1/detection_service.js';
+import { ERR_INVALID_ARGUMENT } from '../core/errors.js';
+import { toGrpcError } from './grpc-status.js';
+import type { StreamHub } from './stream-hub.js';
+
+/** Events written per turn before yielding to other streams. */
+const WRITE_BATCH = 64;
+
+export interface ServiceRegistration {
+  definition: typeof DetectionServiceService | Record<string, unknown>;
+  implementation: Record<string, unknown>;
+}
+
+/**
+ * Resolves when the call can take more writes, or has gone away. grpc-js `write()` returns
+ * false once its buffer passes the high-water mark, which follows HTTP/2 flow control: a
+ * consumer that stops reading stops us writing, and the hub cursor holds its place.
+ */
+function writable(call: ServerWritableStream<SubscribeRequest, SubscribeResponse>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  });
+}
+
+/** Statistics the service reports; provided by the server that owns the counters. */
+export type StatsProvider = () => Promise<Omit<GetStatsResponse, 'lastSequence' | 'oldestRetainedSequence' | 'subscribers'>>;
+
+export function createDetectionService(opts: { hub: StreamHub; logger: Logger; stats: StatsProvider }): ServiceRegistration {
+  const { hub, logger, stats } = opts;
+  const implementation: DetectionServiceServer = {
+    subscribe(call) {
+      const sub = hub.subscribe({ filter: call.request.filter, resumeAfterSequence: call.request.resumeAfterSequence });
+      let gone = false;
+      call.on('cancelled', () => {
+        gone = true;
+        sub.close();
+      });
+      const pump = async (): Promise<void> => {
+        while (!gone && !sub.closed) {
+          const events = sub.read(WRITE_BATCH);
+          if (events.length === 0) {
+            await sub.wait();
+            continue;
+          }
+          for (const ev of events) {
+            if (!call.write(ev) && !gone) await writable(call);
+          }
+        }
+        if (gone) return;
+        if (sub.error) call.emit('error', toGrpcError(sub.error));
+        else call.end();
+      };
+      pump().catch((err: unknown) => {
+        logger.error({ err }, 'subscription failed');
+        sub.close();
+        call.emit('error', toGrpcError(err));
+      });
+    },
+    listDetections(call: ServerUnaryCall<ListDetectionsRequest, ListDetectionsResponse>, callback: sendUnaryData<ListDetectionsResponse>) {
+      const { pageSize, pageToken, filter } = call.request;
+      const after = pageToken === '' ? 0 : Number(pageToken);
+      if (!Number.isSafeInteger(after) || after < 0) {
+        callback(toGrpcError(ERR_INVALID_ARGUMENT(`page_token ${JSON.stringify(pageToken)} is not one this server issued`)));
+        return;
+      }
+      const limit = Math.min(pageSize === 0 ? 100 : pageSize, 1000);
+      const detections = hub.list(after, limit, filter);
+      const lastSeen = detections.length > 0 ? detections[detections.length - 1]!.sequence : after;
+      const more = detections.length === limit && lastSeen < hub.lastSequence();
+      callback(null, { detections, nextPageToken: more ? String(lastSeen) : '' });
+    },
+    getStats(_call: ServerUnaryCall<GetStatsRequest, GetStatsResponse>, callback: sendUnaryData<GetStatsResponse>) {
+      stats().then(
+        (s) =>
+          callback(null, {
+            ...s,
+            lastSequence: hub.lastSequence(),
+            oldestRetainedSequence: hub.oldestSequence(),
+            subscribers: hub.subscriberCount(),
+          }),
+        (err: unknown) => callback(toGrpcError(err)),
+      );
+    },
+  };
+  return { definition: DetectionServiceService, implementation: implementation as unknown as Record<string, unknown> };
+}
