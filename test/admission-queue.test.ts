@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createAdmission } from '../src/admission/admission-queue.js';
+import { decodeBatch } from '../src/admission/batch-codec.js';
+import type { DetectPool } from '../src/admission/detect-pool.js';
+import { resolveConfig } from '../src/config/config.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createCoreMetrics } from '../src/core/metrics.js';
+import type { AnalysisResult, CapturedExchange } from '../src/core/model.js';
+
+function exchange(id: string): CapturedExchange {
+  return {
+    id,
+    requestId: id,
+    source: 'mirror',
+    receivedAt: 0,
+    clientIp: '',
+    host: 'h',
+    method: 'GET',
+    target: '/',
+    httpVersion: '1.1',
+    headers: [],
+    body: new Uint8Array(0),
+    bodyTruncated: false,
+    bodyBytesSeen: 0,
+  };
+}
+
+/** A pool whose batches complete only when the test releases them. */
+function manualPool(capacity: number) {
+  const pending: Array<{ ids: string[]; resolve: (r: AnalysisResult[]) => void; reject: (e: Error) => void }> = [];
+  const pool: DetectPool = {
+    threads: 1,
+    capacity,
+    run(batch) {
+      const ids = decodeBatch(batch).map((e) => e.id);
+      return new Promise((resolve, reject) => pending.push({ ids, resolve, reject }));
+    },
+    utilization: () => 0,
+    close: async () => {},
+  };
+  const release = (): void => {
+    const p = pending.shift()!;
+    p.resolve(p.ids.map((id) => ({ exchangeId: id, findings: [], anomalies: [], durationMs: 1, budgetExceeded: false })));
+  };
+  return { pool, pending, release };
+}
+
+async function counter(metrics: ReturnType<typeof createCoreMetrics>, name: 'shed' | 'received' | 'analyzed', labels = {}) {
+  const { values } = await metrics[name].get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))
+    .reduce((a, v) => a + v.value, 0);
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('admission', () => {
+  it('batches, bounds the queue, sheds with a reason and never waits', async () => {
+    const { pool, pending, release } = manualPool(1);
+    const metrics = createCoreMetrics();
+    const seen: string[] = [];
+    // A long window: batches leave only when full, so the batching is deterministic.
+    const config = resolveConfig({ admission: { queueSize: 4, batchSize: 2, batchWindowMs: 1000 } }).admission;
+    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: (ex) => seen.push(ex.id) });
+    const outcomes = Array.from({ length: 10 }, (_, i) => adm.submit(exchange(String(i))));
+    // First two go to the single pool slot as one batch; four wait; four are shed.
+    assert.equal(pending.length, 1);
+    assert.deepEqual(pending[0]!.ids, ['0', '1']);
+    assert.equal(adm.depth(), 4);
+    assert.equal(outcomes.filter((o) => !o.accepted).length, 4);
+    assert.deepEqual(outcomes[9], { accepted: false, reason: 'queue_full' });
+    assert.equal(await counter(metrics, 'shed', { reason: 'queue_full' }), 4);
+    release();
+    await tick();
+    assert.deepEqual(pending[0]!.ids, ['2', '3']);
+    release();
+    await tick();
+    release();
+    await tick();
+    assert.deepEqual(seen, ['0', '1', '2', '3', '4', '5']);
+    assert.equal(await counter(metrics, 'analyzed'), 6);
+    assert.equal(await counter(metrics, 'received'), 10);
+  });
+
+  it('samples 1 in N under pressure instead of tail-dropping everything', async () => {
+    const { pool } = manualPool(0);
+    const metrics = createCoreMetrics();
+    const config = resolveConfig({ admission: { queueSize: 16, batchSize: 16, overloadSampleRate: 2 } }).admission;
+    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: () => {} });
+    for (let i = 0; i < 30; i++) adm.submit(exchange(String(i)));
+    // 12 admitted freely (3/4 of 16), then 1 in 2 of the next ones until the queue is full.
+    assert.equal(adm.depth(), 16);
+    assert.equal(await counter(metrics, 'shed', { reason: 'sampled_out' }), 3);
+    assert.equal(await counter(metrics, 'shed', { reason: 'queue_full' }), 30 - 16 - 3);
+  });
+
+  it('submitAndWait resolves with the analysis, or null when shed or late', async () => {
+    const { pool, release } = manualPool(1);
+    const metrics = createCoreMetrics();
+    const config = resolveConfig({ admission: { queueSize: 1, batchSize: 1, batchWindowMs: 0 } }).admission;
+    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: () => {} });
+    const first = adm.submitAndWait(exchange('a'), 1000);
+    const second = adm.submitAndWait(exchange('b'), 30); // queued, but the pool is busy
+    const third = adm.submitAndWait(exchange('c'), 1000); // queue full: shed at once
+    assert.equal(await third, null);
+    release();
+    assert.equal((await first)?.exchangeId, 'a');
+    assert.equal(await second, null);
+  });
+
+  it('close drains what was admitted and sheds the rest as shutting_down', async () => {
+    const { pool, release, pending } = manualPool(1);
+    const metrics = createCoreMetrics();
+    const config = resolveConfig({ admission: { queueSize: 10, batchSize: 1, batchWindowMs: 0 } }).admission;
+    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: () => {} });
+    for (let i = 0; i < 3; i++) adm.submit(exchange(String(i)));
+    const closed = adm.close(50);
+    assert.deepEqual(adm.submit(exchange('late')), { accepted: false, reason: 'shutting_down' });
+    release();
+    await closed;
+    assert.ok(pending.length <= 1);
+    assert.equal(adm.depth(), 0);
+    assert.equal(
+      (await counter(metrics, 'analyzed')) + (await counter(metrics, 'shed')) + pending.length,
+      4,
+    );
+  });
+
+  it('a failed batch is counted as shed (worker_error), not lost silently', async () => {
+    const { pool, pending } = manualPool(1);
+    const metrics = createCoreMetrics();
+    const config = resolveConfig({ admission: { batchSize: 2, batchWindowMs: 1000 } }).admission;
+    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: () => {} });
+    adm.submit(exchange('x'));
+    adm.submit(exchange('y'));
+    pending.shift()!.reject(new Error('worker died'));
+    await tick();
+    assert.equal(await counter(metrics, 'shed', { reason: 'worker_error' }), 2);
+  });
+});

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeBatch, encodeBatch } from '../src/admission/batch-codec.js';
+import type { CapturedExchange } from '../src/core/model.js';
+
+function exchange(id: string, body: string, response?: string): CapturedExchange {
+  const ex: CapturedExchange = {
+    id,
+    requestId: `r-${id}`,
+    source: 'mirror',
+    receivedAt: 1700000000000,
+    clientIp: '192.0.2.1',
+    host: 'a.example',
+    method: 'POST',
+    target: '/x?y=1',
+    httpVersion: '1.1',
+    headers: [['content-type', 'text/plain']],
+    body: Buffer.from(body),
+    bodyTruncated: false,
+    bodyBytesSeen: body.length,
+  };
+  if (response !== undefined) ex.response = { status: 500, headers: [], body: Buffer.from(response), bodyTruncated: true };
+  return ex;
+}
+
+describe('batch codec', () => {
+  it('round-trips exchanges, bodies and responses through one ArrayBuffer', () => {
+    const input = [exchange('1', 'hello'), exchange('2', ''), exchange('3', 'ünïcødé ✓', 'stack trace')];
+    const out = decodeBatch(encodeBatch(input));
+    assert.equal(out.length, 3);
+    for (let i = 0; i < input.length; i++) {
+      const { body: b1, response: r1, ...m1 } = input[i]!;
+      const { body: b2, response: r2, ...m2 } = out[i]!;
+      assert.deepEqual(m2, m1);
+      assert.deepEqual(Buffer.from(b2), Buffer.from(b1));
+      assert.equal(r2?.status, r1?.status);
+      if (r1) assert.equal(Buffer.from(r2!.body).toString(), 'stack trace');
+    }
+  });
+
+  it('copies bodies out of shared slabs (a pooled Buffer view is not transferred)', () => {
+    const slab = Buffer.from('xxxxBODYyyyy');
+    const ex = exchange('1', '');
+    ex.body = slab.subarray(4, 8);
+    const buf = encodeBatch([ex]);
+    slab.fill(0);
+    assert.equal(Buffer.from(decodeBatch(buf)[0]!.body).toString(), 'BODY');
+  });
+});
