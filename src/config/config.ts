@@ -118,6 +118,8 @@ export const configSchema = z.strictObject({
       tls: tlsSchema.optional(),
       /** Bearer token required by DetectionService when set. */
       authToken: z.string().min(16, 'use at least 16 characters').optional(),
+      /** Operator opt-in to serve DetectionService on a non-loopback host with neither token nor mTLS. */
+      allowUnauthenticated: z.boolean().default(false),
       maxSubscribers: positiveInt.default(256),
     })
     .prefault({}),
@@ -148,6 +150,10 @@ export const configSchema = z.strictObject({
       slowConsumer: z.enum(['drop-oldest', 'disconnect']).default('drop-oldest'),
       /** Directory of an on-disk segment log for resume across restarts (optional). */
       logDir: z.string().optional(),
+      /** Size at which the segment log starts a new segment file. */
+      logSegmentBytes: positiveInt.default(4 * 1024 * 1024),
+      /** Bytes the segment log may keep on disk; oldest segments are deleted past it. */
+      logMaxBytes: positiveInt.default(256 * 1024 * 1024),
     })
     .prefault({}),
   redaction: z

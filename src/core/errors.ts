@@ -98,6 +98,16 @@ export const ERR_SLOW_CONSUMER = createError(
   429,
 );
 
+export const ERR_TOO_MANY_SUBSCRIBERS = createError(
+  'ST_ERR_TOO_MANY_SUBSCRIBERS',
+  (limit: number) => `too many subscribers (grpc.maxSubscribers is ${limit})`,
+  429,
+);
+export const ERR_HUB_LOG = createError(
+  'ST_ERR_HUB_LOG',
+  (dir: string, why: string) => `hub segment log ${dir}: ${why}`,
+);
+
 // --- envoy config ----------------------------------------------------------------------
 export const ERR_ENVOY_INVALID = createError(
   'ST_ERR_ENVOY_INVALID',
