@@ -73,7 +73,9 @@ export async function startShadowtap(
     logger: logger.child({ component: 'detection-service' }),
     stats: async () => {
       const [received, analyzed, shed, rejected, detections] = await Promise.all(
-        [metrics.received, metrics.analyzed, metrics.shed, metrics.rejected, metrics.detections].map((c) => sum(c as Counter<string>)),
+        [metrics.received, metrics.analyzed, metrics.shed, metrics.rejected, metrics.detections].map((c) =>
+          sum(c as Counter<string>),
+        ),
       );
       return {
         received: received!.total,

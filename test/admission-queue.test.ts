@@ -41,12 +41,18 @@ function manualPool(capacity: number) {
   };
   const release = (): void => {
     const p = pending.shift()!;
-    p.resolve(p.ids.map((id) => ({ exchangeId: id, findings: [], anomalies: [], durationMs: 1, budgetExceeded: false })));
+    p.resolve(
+      p.ids.map((id) => ({ exchangeId: id, findings: [], anomalies: [], durationMs: 1, budgetExceeded: false })),
+    );
   };
   return { pool, pending, release };
 }
 
-async function counter(metrics: ReturnType<typeof createCoreMetrics>, name: 'shed' | 'received' | 'analyzed', labels = {}) {
+async function counter(
+  metrics: ReturnType<typeof createCoreMetrics>,
+  name: 'shed' | 'received' | 'analyzed',
+  labels = {},
+) {
   const { values } = await metrics[name].get();
   return values
     .filter((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))
@@ -121,10 +127,7 @@ describe('admission', () => {
     await closed;
     assert.ok(pending.length <= 1);
     assert.equal(adm.depth(), 0);
-    assert.equal(
-      (await counter(metrics, 'analyzed')) + (await counter(metrics, 'shed')) + pending.length,
-      4,
-    );
+    assert.equal((await counter(metrics, 'analyzed')) + (await counter(metrics, 'shed')) + pending.length, 4);
   });
 
   it('a failed batch is counted as shed (worker_error), not lost silently', async () => {

@@ -43,7 +43,9 @@ describe('shadowtap analyze', () => {
     assert.ok(j.some((d) => d.attackType === 'sqli' && d.location === 'body.json.user'));
     assert.equal(j[0]!.requestId, 'abc-123');
     assert.equal(j[0]!.host, 'api.example.com');
-    assert.ok(lines.get('sqli-form-b64')!.detections.some((d) => d.attackType === 'sqli' && d.location === 'body.form.q'));
+    assert.ok(
+      lines.get('sqli-form-b64')!.detections.some((d) => d.attackType === 'sqli' && d.location === 'body.form.q'),
+    );
     assert.deepEqual(lines.get('benign-get')!.detections, []);
     assert.deepEqual(lines.get('benign-json')!.detections, []);
   });

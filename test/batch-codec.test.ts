@@ -19,7 +19,8 @@ function exchange(id: string, body: string, response?: string): CapturedExchange
     bodyTruncated: false,
     bodyBytesSeen: body.length,
   };
-  if (response !== undefined) ex.response = { status: 500, headers: [], body: Buffer.from(response), bodyTruncated: true };
+  if (response !== undefined)
+    ex.response = { status: 500, headers: [], body: Buffer.from(response), bodyTruncated: true };
   return ex;
 }
 

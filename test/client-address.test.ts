@@ -18,12 +18,22 @@ describe('stripShadowSuffix', () => {
 describe('clientAddress', () => {
   it('prefers x-envoy-external-address', () => {
     assert.equal(
-      clientAddress([['x-forwarded-for', '1.1.1.1'], ['x-envoy-external-address', '2.2.2.2']], '127.0.0.1', 0),
+      clientAddress(
+        [
+          ['x-forwarded-for', '1.1.1.1'],
+          ['x-envoy-external-address', '2.2.2.2'],
+        ],
+        '127.0.0.1',
+        0,
+      ),
       '2.2.2.2',
     );
   });
   it('reads X-Forwarded-For from the right, skipping trusted hops', () => {
-    const headers: Array<[string, string]> = [['x-forwarded-for', '203.0.113.1, 10.0.0.2'], ['x-forwarded-for', '10.0.0.3']];
+    const headers: Array<[string, string]> = [
+      ['x-forwarded-for', '203.0.113.1, 10.0.0.2'],
+      ['x-forwarded-for', '10.0.0.3'],
+    ];
     assert.equal(clientAddress(headers, '127.0.0.1', 0), '10.0.0.3');
     assert.equal(clientAddress(headers, '127.0.0.1', 2), '203.0.113.1');
     assert.equal(clientAddress(headers, '127.0.0.1', 9), '203.0.113.1');

@@ -19,21 +19,31 @@ describe('config', () => {
   });
 
   it('names the key and the problem in validation errors', () => {
-    assert.throws(() => resolveConfig({ shadow: { port: 70000 } }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'ST_ERR_CONFIG_INVALID');
-      assert.match(err.message, /shadow\.port/);
-      return true;
-    });
+    assert.throws(
+      () => resolveConfig({ shadow: { port: 70000 } }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ST_ERR_CONFIG_INVALID');
+        assert.match(err.message, /shadow\.port/);
+        return true;
+      },
+    );
     assert.throws(() => resolveConfig({ admission: { queueSiz: 3 } } as never), /admission.*queueSiz/s);
   });
 
   it('applies defaults < file < env < flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shadowtap-config-'));
     const file = join(dir, 'c.yaml');
-    writeFileSync(file, 'shadow:\n  port: 1000\ngrpc:\n  port: 2000\nadmin:\n  port: 3000\nanalysis:\n  sensitivity: high\n');
+    writeFileSync(
+      file,
+      'shadow:\n  port: 1000\ngrpc:\n  port: 2000\nadmin:\n  port: 3000\nanalysis:\n  sensitivity: high\n',
+    );
     const c = loadConfig({
       file,
-      env: { SHADOWTAP_GRPC_PORT: '2001', SHADOWTAP_ADMIN_PORT: '3001', SHADOWTAP_ANALYSIS_LIMITS_MAX_BODY_BYTES: '4096' },
+      env: {
+        SHADOWTAP_GRPC_PORT: '2001',
+        SHADOWTAP_ADMIN_PORT: '3001',
+        SHADOWTAP_ANALYSIS_LIMITS_MAX_BODY_BYTES: '4096',
+      },
       overrides: { 'admin.port': '3002' },
     });
     assert.equal(c.shadow.port, 1000);

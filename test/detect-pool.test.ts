@@ -48,7 +48,8 @@ describe('detect pool (real piscina workers)', () => {
     ];
     const results = await pool.run(encodeBatch(hostile));
     assert.equal(results.length, 4);
-    for (const r of results) assert.ok(!r.anomalies.some((a) => a.code === 'analysis_error'), JSON.stringify(r.anomalies));
+    for (const r of results)
+      assert.ok(!r.anomalies.some((a) => a.code === 'analysis_error'), JSON.stringify(r.anomalies));
     const next = await pool.run(encodeBatch([exchange('next', `/?id=${encodeURIComponent("' OR 1=1--")}`)]));
     assert.ok(next[0]!.findings.some((f) => f.attackType === 'sqli'));
   });

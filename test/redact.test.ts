@@ -4,7 +4,9 @@ import { resolveConfig } from '../src/config/config.js';
 import { createRedactor } from '../src/publish/redact.js';
 
 describe('redaction', () => {
-  const r = createRedactor(resolveConfig({ redaction: { params: ['ssn_last4'], headers: ['x-secret-thing'] } }).redaction);
+  const r = createRedactor(
+    resolveConfig({ redaction: { params: ['ssn_last4'], headers: ['x-secret-thing'] } }).redaction,
+  );
 
   it('hides values found in credential-bearing locations entirely', () => {
     assert.equal(r.fragment('header.authorization', "Bearer ' OR 1=1"), '[REDACTED:15 chars]');

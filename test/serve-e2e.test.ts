@@ -9,10 +9,13 @@ import { metricValue, startTestServer, subscribe, waitForSubscribers } from './h
 
 function h1Request(port: number, path: string, headers: Record<string, string> = {}, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -22,7 +25,12 @@ function h2Request(port: number, path: string, headers: Record<string, string> =
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on('error', reject);
-    const req = session.request({ ':path': path, ':method': 'GET', ':authority': 'api.example.com-shadow:8443', ...headers });
+    const req = session.request({
+      ':path': path,
+      ':method': 'GET',
+      ':authority': 'api.example.com-shadow:8443',
+      ...headers,
+    });
     let status = 0;
     req.on('response', (h) => {
       status = Number(h[':status']);
@@ -160,7 +168,10 @@ describe('admission under overload', () => {
       const statuses = await Promise.all(
         Array.from({ length: 300 }, (_, i) => h1Request(app.ports.shadow, `/p?i=${i}&q=${'a'.repeat(2000)}`)),
       );
-      assert.ok(statuses.every((s) => s === 204), 'every mirrored request is answered 204');
+      assert.ok(
+        statuses.every((s) => s === 204),
+        'every mirrored request is answered 204',
+      );
       const shed = await metricValue(app, 'shadowtap_shed_total', { reason: 'queue_full' });
       assert.ok(shed > 0, `expected shed > 0, got ${shed}`);
       // Accounting: every request is either analysed or shed once the queue drained.

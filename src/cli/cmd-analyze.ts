@@ -32,7 +32,8 @@ Options:
 `;
 
 async function* readExchanges(file: string): AsyncGenerator<CapturedExchange> {
-  const isHar = file !== '-' && (file.endsWith('.har') || /^\s*\{\s*"log"/.test(readFileSync(file, 'utf8').slice(0, 64)));
+  const isHar =
+    file !== '-' && (file.endsWith('.har') || /^\s*\{\s*"log"/.test(readFileSync(file, 'utf8').slice(0, 64)));
   if (isHar) {
     yield* parseHar(readFileSync(file, 'utf8'), file);
     return;
@@ -55,13 +56,19 @@ export async function analyzeFiles(files: string[], config: Config, io: CliIo): 
     try {
       for await (const exchange of readExchanges(file)) {
         const result = analyzeExchange(exchange, config.analysis);
-        const detections = result.findings.map((f) => Detection.toJSON({ ...buildDetection(exchange, f, redactor), sequence: ++sequence }));
+        const detections = result.findings.map((f) =>
+          Detection.toJSON({ ...buildDetection(exchange, f, redactor), sequence: ++sequence }),
+        );
         const line: Record<string, unknown> = { id: exchange.id, detections };
         if (result.anomalies.length > 0) line.anomalies = result.anomalies;
         io.stdout(`${JSON.stringify(line)}\n`);
       }
     } catch (err) {
-      if (isShadowtapError(err) || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') {
+      if (
+        isShadowtapError(err) ||
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'EISDIR'
+      ) {
         io.stderr(`shadowtap analyze: ${(err as Error).message}\n`);
         return 1;
       }

@@ -50,7 +50,8 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const minSeverityName = values['min-severity'];
-  const minSeverity = minSeverityName === undefined ? Severity.SEVERITY_UNSPECIFIED : SEVERITY_BY_NAME[minSeverityName.toLowerCase()];
+  const minSeverity =
+    minSeverityName === undefined ? Severity.SEVERITY_UNSPECIFIED : SEVERITY_BY_NAME[minSeverityName.toLowerCase()];
   if (minSeverity === undefined) {
     io.stderr(`shadowtap tail: --min-severity must be one of ${Object.keys(SEVERITY_BY_NAME).join(', ')}\n`);
     return 2;

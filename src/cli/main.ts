@@ -43,10 +43,16 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return 2;
   }
   try {
-    return await (await load())(rest, io);
+    return await (
+      await load()
+    )(rest, io);
   } catch (err) {
     // Config and input errors are the operator's to fix: print the message, not a stack.
-    if (isShadowtapError(err) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (
+      isShadowtapError(err) ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
       io.stderr(`shadowtap ${name}: ${(err as Error).message}\n`);
       return 2;
     }

@@ -6,10 +6,7 @@ export type { Logger };
  * The one root logger. Components take `logger.child({ component: '…' })`.
  * Secrets never reach logs: the redact paths cover the header names that carry them.
  */
-export function createLogger(
-  level: string,
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       name: 'shadowtap',

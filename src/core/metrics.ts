@@ -22,14 +22,52 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
   const registers = [registry];
   return {
     registry,
-    received: new Counter({ name: 'shadowtap_received_total', help: 'Exchanges received, by source', labelNames: ['source'], registers }),
-    analyzed: new Counter({ name: 'shadowtap_analyzed_total', help: 'Exchanges fully analysed, by source', labelNames: ['source'], registers }),
-    shed: new Counter({ name: 'shadowtap_shed_total', help: 'Exchanges dropped before analysis, by reason', labelNames: ['reason'], registers }),
-    rejected: new Counter({ name: 'shadowtap_rejected_total', help: 'Requests rejected as malformed, by reason', labelNames: ['reason'], registers }),
-    detections: new Counter({ name: 'shadowtap_detections_total', help: 'Detections made, by attack type', labelNames: ['attack_type'], registers }),
-    anomalies: new Counter({ name: 'shadowtap_anomalies_total', help: 'Decode limits and anomalies met, by code', labelNames: ['code'], registers }),
-    queueDepth: new Gauge({ name: 'shadowtap_admission_queue_depth', help: 'Exchanges waiting for a worker', registers }),
-    poolUtilization: new Gauge({ name: 'shadowtap_pool_utilization', help: 'Worker pool utilisation (0..1)', registers }),
+    received: new Counter({
+      name: 'shadowtap_received_total',
+      help: 'Exchanges received, by source',
+      labelNames: ['source'],
+      registers,
+    }),
+    analyzed: new Counter({
+      name: 'shadowtap_analyzed_total',
+      help: 'Exchanges fully analysed, by source',
+      labelNames: ['source'],
+      registers,
+    }),
+    shed: new Counter({
+      name: 'shadowtap_shed_total',
+      help: 'Exchanges dropped before analysis, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'shadowtap_rejected_total',
+      help: 'Requests rejected as malformed, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    detections: new Counter({
+      name: 'shadowtap_detections_total',
+      help: 'Detections made, by attack type',
+      labelNames: ['attack_type'],
+      registers,
+    }),
+    anomalies: new Counter({
+      name: 'shadowtap_anomalies_total',
+      help: 'Decode limits and anomalies met, by code',
+      labelNames: ['code'],
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'shadowtap_admission_queue_depth',
+      help: 'Exchanges waiting for a worker',
+      registers,
+    }),
+    poolUtilization: new Gauge({
+      name: 'shadowtap_pool_utilization',
+      help: 'Worker pool utilisation (0..1)',
+      registers,
+    }),
     analysisSeconds: new Histogram({
       name: 'shadowtap_analysis_seconds',
       help: 'Decode + detect time per exchange, in the worker',

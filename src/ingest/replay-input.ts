@@ -108,7 +108,8 @@ export function parseJsonlRecord(line: string, file: string, lineNo: number): Ca
   let body: Uint8Array = new Uint8Array(0);
   if (typeof rec.body_b64 === 'string') body = Buffer.from(rec.body_b64, 'base64');
   else if (typeof rec.body === 'string') body = Buffer.from(rec.body, 'utf8');
-  else if (rec.body !== undefined && rec.body !== null) return fail('"body" must be a string (use "body_b64" for bytes)');
+  else if (rec.body !== undefined && rec.body !== null)
+    return fail('"body" must be a string (use "body_b64" for bytes)');
   return makeExchange({
     id: typeof rec.id === 'string' || typeof rec.id === 'number' ? String(rec.id) : undefined,
     method: rec.method,
@@ -147,15 +148,20 @@ export function parseHar(text: string, file: string): CapturedExchange[] {
       throw ERR_REPLAY_INPUT(file, 1, `${where}: ${why}`);
     };
     const req = entry.request ?? fail('request is missing');
-    if (typeof req.method !== 'string' || typeof req.url !== 'string') fail('request.method and request.url are required');
+    if (typeof req.method !== 'string' || typeof req.url !== 'string')
+      fail('request.method and request.url are required');
     const parts = splitUrl(req.url!) ?? fail(`request.url ${JSON.stringify(req.url)} is not an absolute URL`);
     // HTTP/2 captures list pseudo-headers (":authority"…); they are not request headers.
     const headers = toHeaderList(req.headers, () => fail('request.headers must be a list of {name, value}')).filter(
       ([n]) => !n.startsWith(':'),
     );
     const text = req.postData?.text;
-    const body = text === undefined ? new Uint8Array(0) : Buffer.from(text, req.postData?.encoding === 'base64' ? 'base64' : 'utf8');
-    if (req.postData?.mimeType && !headers.some(([n]) => n === 'content-type')) headers.push(['content-type', req.postData.mimeType]);
+    const body =
+      text === undefined
+        ? new Uint8Array(0)
+        : Buffer.from(text, req.postData?.encoding === 'base64' ? 'base64' : 'utf8');
+    if (req.postData?.mimeType && !headers.some(([n]) => n === 'content-type'))
+      headers.push(['content-type', req.postData.mimeType]);
     const started = entry.startedDateTime ? Date.parse(entry.startedDateTime) : NaN;
     return makeExchange({
       id: `${i + 1}`,

@@ -157,10 +157,21 @@ export function createShadowListener(opts: {
       socket.destroy();
       return;
     }
-    reject(code === 'HPE_HEADER_OVERFLOW' ? 'header_overflow' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'malformed');
+    reject(
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 'header_overflow'
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'timeout'
+          : 'malformed',
+    );
     logger.debug({ code }, 'malformed HTTP request rejected');
     if (socket.writable) {
-      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     } else {
       socket.destroy();
@@ -253,4 +264,3 @@ export function createShadowListener(opts: {
     },
   };
 }
-

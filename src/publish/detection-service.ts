@@ -42,9 +42,15 @@ function writable(call: ServerWritableStream<SubscribeRequest, SubscribeResponse
 }
 
 /** Statistics the service reports; provided by the server that owns the counters. */
-export type StatsProvider = () => Promise<Omit<GetStatsResponse, 'lastSequence' | 'oldestRetainedSequence' | 'subscribers'>>;
+export type StatsProvider = () => Promise<
+  Omit<GetStatsResponse, 'lastSequence' | 'oldestRetainedSequence' | 'subscribers'>
+>;
 
-export function createDetectionService(opts: { hub: StreamHub; logger: Logger; stats: StatsProvider }): ServiceRegistration {
+export function createDetectionService(opts: {
+  hub: StreamHub;
+  logger: Logger;
+  stats: StatsProvider;
+}): ServiceRegistration {
   const { hub, logger, stats } = opts;
   const implementation: DetectionServiceServer = {
     subscribe(call) {
@@ -75,11 +81,16 @@ export function createDetectionService(opts: { hub: StreamHub; logger: Logger; s
         call.emit('error', toGrpcError(err));
       });
     },
-    listDetections(call: ServerUnaryCall<ListDetectionsRequest, ListDetectionsResponse>, callback: sendUnaryData<ListDetectionsResponse>) {
+    listDetections(
+      call: ServerUnaryCall<ListDetectionsRequest, ListDetectionsResponse>,
+      callback: sendUnaryData<ListDetectionsResponse>,
+    ) {
       const { pageSize, pageToken, filter } = call.request;
       const after = pageToken === '' ? 0 : Number(pageToken);
       if (!Number.isSafeInteger(after) || after < 0) {
-        callback(toGrpcError(ERR_INVALID_ARGUMENT(`page_token ${JSON.stringify(pageToken)} is not one this server issued`)));
+        callback(
+          toGrpcError(ERR_INVALID_ARGUMENT(`page_token ${JSON.stringify(pageToken)} is not one this server issued`)),
+        );
         return;
       }
       const limit = Math.min(pageSize === 0 ? 100 : pageSize, 1000);

@@ -6,8 +6,17 @@ import type { Config } from '../config/config.js';
  * fragments (tokens that look like credentials wherever they appear).
  */
 
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-csrf-token']);
-const SECRET_KEY = /(?:^|[_.-])(pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|session(?:id)?|auth|credentials?|otp|pin|ssn|card(?:number)?|cvv)$/i;
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+  'x-csrf-token',
+]);
+const SECRET_KEY =
+  /(?:^|[_.-])(pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|session(?:id)?|auth|credentials?|otp|pin|ssn|card(?:number)?|cvv)$/i;
 
 /** Patterns of credentials that are redacted wherever they appear in a fragment. */
 const TOKEN_PATTERNS: ReadonlyArray<[RegExp, string]> = [
@@ -34,13 +43,20 @@ export function createRedactor(config: RedactionConfig): Redactor {
   const headers = new Set([...SECRET_HEADERS, ...config.headers.map((h) => h.toLowerCase())]);
   const params = new Set(config.params.map((p) => p.toLowerCase()));
   const truncate = (s: string): string =>
-    s.length > config.maxFragmentChars ? `${s.slice(0, config.maxFragmentChars)}…[${s.length - config.maxFragmentChars} more]` : s;
+    s.length > config.maxFragmentChars
+      ? `${s.slice(0, config.maxFragmentChars)}…[${s.length - config.maxFragmentChars} more]`
+      : s;
 
   const isSecretLocation = (location: string): boolean => {
     const [root, ...rest] = location.split('.');
     if (root === 'header') return headers.has(rest.join('.').toLowerCase());
     if (root === 'cookie') return true;
-    const last = (location.split(/[.[\]]/).filter(Boolean).pop() ?? '').toLowerCase();
+    const last = (
+      location
+        .split(/[.[\]]/)
+        .filter(Boolean)
+        .pop() ?? ''
+    ).toLowerCase();
     return params.has(last) || SECRET_KEY.test(last);
   };
 

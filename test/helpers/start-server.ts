@@ -2,7 +2,11 @@ import { credentials } from '@grpc/grpc-js';
 import { resolveConfig, type Options, mergeOptions } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startShadowtap, type Shadowtap } from '../../src/server.js';
-import { DetectionServiceClient, type SubscribeResponse, type SubscribeRequest } from '../../src/gen/shadowtap/v1/detection_service.js';
+import {
+  DetectionServiceClient,
+  type SubscribeResponse,
+  type SubscribeRequest,
+} from '../../src/gen/shadowtap/v1/detection_service.js';
 import type { Detection } from '../../src/gen/shadowtap/v1/detection.js';
 
 /** Starts a real shadowtap on ephemeral loopback ports. */
@@ -15,7 +19,9 @@ export async function startTestServer(options: Options = {}): Promise<Shadowtap>
     admission: { workers: 1 },
     shutdownTimeoutMs: 3000,
   };
-  const config = resolveConfig(mergeOptions(base as Record<string, unknown>, options as Record<string, unknown>) as Options);
+  const config = resolveConfig(
+    mergeOptions(base as Record<string, unknown>, options as Record<string, unknown>) as Options,
+  );
   return startShadowtap(config, { logger: silentLogger() });
 }
 
@@ -41,8 +47,7 @@ export function subscribe(grpcPort: number, request: Partial<SubscribeRequest> =
     ended = null;
     notify();
   });
-  const detections = (): Detection[] =>
-    events.flatMap((e) => (e.event?.$case === 'detection' ? [e.event.value] : []));
+  const detections = (): Detection[] => events.flatMap((e) => (e.event?.$case === 'detection' ? [e.event.value] : []));
   return {
     client,
     call,
