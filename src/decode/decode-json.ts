@@ -1,0 +1,244 @@
+import { ANOMALY } from './anomaly-codes.js';
+import { addAnomaly, childLocation, type DecodeContext, emitKey, emitValue, timeUp } from './decode-context.js';
+import { decodeJsEscapes } from './decode-escapes.js';
+
+/*
+ * A lenient, iterative JSON walker: it never builds the document, never recurses (a
+ * 100k-deep array costs one pass and a bounded stack of locations) and, on a syntax error,
+ * keeps what it read before it. Attackers break JSON on purpose at the end of a body so
+ * that parsers which give up on errors see nothing; truncated mirrored bodies do the same
+ * by accident.
+ */
+
+interface Frame {
+  array: boolean;
+  location: string;
+  index: number;
+}
+
+const enum Expect {
+  Value,
+  ValueOrEnd,
+  Key,
+  KeyOrEnd,
+  Colon,
+  CommaOrEnd,
+  Done,
+}
+
+/** How many tokens between two deadline checks. */
+const CLOCK_EVERY = 1024;
+
+export interface JsonWalkResult {
+  /** Offset of the first syntax error, or -1 when the text was complete, valid JSON. */
+  errorAt: number;
+  /** Values emitted (0 with errorAt 0 means "this is not JSON at all"). */
+  values: number;
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function isDelimiter(c: number): boolean {
+  return c === 44 || c === 93 || c === 125 || c === 58 || isWs(c) || Number.isNaN(c);
+}
+
+/**
+ * Walks one JSON text and emits `prefix.key`, `prefix.key[0]` … points. Keys are points
+ * too. Strings get nested decoding; numbers and booleans are emitted as written.
+ */
+export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain: readonly string[]): JsonWalkResult {
+  const { maxDepth } = ctx.limits;
+  const stack: Frame[] = [];
+  let expect = Expect.Value as Expect;
+  let i = 0;
+  let values = 0;
+  let tokens = 0;
+  /** Depth at which emission stopped (json_depth), or -1. */
+  let skipFrom = -1;
+  const n = text.length;
+  let pendingLocation = prefix;
+
+  const fail = (at: number, why: string): JsonWalkResult => {
+    addAnomaly(ctx, ANOMALY.jsonInvalid, prefix, `${why} at offset ${at}`);
+    return { errorAt: at, values };
+  };
+  const afterValue = (): void => {
+    expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
+  };
+  const valueLocation = (): string => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) return prefix;
+    return top.array ? `${top.location}[${top.index}]` : pendingLocation;
+  };
+
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isWs(c)) {
+      i++;
+      continue;
+    }
+    if (++tokens % CLOCK_EVERY === 0 && timeUp(ctx)) return { errorAt: -1, values };
+    if (ctx.stopped) return { errorAt: -1, values };
+    const emitting = skipFrom === -1;
+    switch (expect) {
+      case Expect.Done:
+        return fail(i, 'data after the JSON value');
+      case Expect.Colon:
+        if (c !== 58) return fail(i, 'expected ":"');
+        expect = Expect.Value;
+        i++;
+        continue;
+      case Expect.CommaOrEnd: {
+        const top = stack[stack.length - 1]!;
+        if (c === 44) {
+          if (top.array) {
+            top.index++;
+            expect = Expect.Value;
+          } else {
+            expect = Expect.Key;
+          }
+          i++;
+          continue;
+        }
+        if (c === (top.array ? 93 : 125)) {
+          stack.pop();
+          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
+          i++;
+          afterValue();
+          continue;
+        }
+        return fail(i, 'expected "," or a closing bracket');
+      }
+      case Expect.Key:
+      case Expect.KeyOrEnd: {
+        if (c === 125 && expect === Expect.KeyOrEnd) {
+          stack.pop();
+          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
+          i++;
+          afterValue();
+          continue;
+        }
+        if (c !== 34) return fail(i, 'expected a key');
+        const s = readString(text, i);
+        const top = stack[stack.length - 1]!;
+        pendingLocation = childLocation(top.location, s.value);
+        if (emitting) emitKey(ctx, pendingLocation, s.value, chain);
+        if (s.end < 0) return fail(n, 'unterminated string');
+        i = s.end;
+        expect = Expect.Colon;
+        continue;
+      }
+      case Expect.Value:
+      case Expect.ValueOrEnd: {
+        if (c === 93 && expect === Expect.ValueOrEnd) {
+          stack.pop();
+          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
+          i++;
+          afterValue();
+          continue;
+        }
+        if (c === 123 || c === 91) {
+          // Frames past the depth limit get no location: building ever longer location
+          // strings for a 100k-deep document would be quadratic.
+          const deep = skipFrom !== -1 || stack.length >= maxDepth;
+          const location = deep ? '' : valueLocation();
+          stack.push({ array: c === 91, location, index: 0 });
+          if (skipFrom === -1 && stack.length > maxDepth) {
+            skipFrom = stack.length;
+            addAnomaly(ctx, ANOMALY.jsonDepth, prefix, `nested deeper than ${maxDepth}`);
+          }
+          expect = c === 91 ? Expect.ValueOrEnd : Expect.KeyOrEnd;
+          i++;
+          continue;
+        }
+        if (c === 34) {
+          const s = readString(text, i);
+          values++;
+          if (emitting) emitValue(ctx, valueLocation(), s.value, chain);
+          if (s.end < 0) return fail(n, 'unterminated string');
+          i = s.end;
+          afterValue();
+          continue;
+        }
+        let j = i;
+        while (j < n && !isDelimiter(text.charCodeAt(j))) j++;
+        const literal = text.slice(i, j);
+        if (!isJsonLiteral(literal)) return fail(i, 'unexpected token');
+        values++;
+        if (emitting && literal !== 'null') emitValue(ctx, valueLocation(), literal, chain, false);
+        i = j;
+        afterValue();
+        continue;
+      }
+    }
+  }
+  if (expect !== Expect.Done) return fail(n, values === 0 && stack.length === 0 ? 'empty document' : 'truncated');
+  return { errorAt: -1, values };
+}
+
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+function isJsonLiteral(s: string): boolean {
+  return s === 'true' || s === 'false' || s === 'null' || NUMBER.test(s);
+}
+
+/** Reads the string starting at the quote at `start`; end is -1 when it never closes. */
+function readString(text: string, start: number): { value: string; end: number } {
+  let j = text.indexOf('"', start + 1);
+  let escaped = false;
+  while (j !== -1) {
+    let k = j - 1;
+    while (text.charCodeAt(k) === 92) k--;
+    // An odd number of backslashes before the quote escapes it.
+    if ((j - 1 - k) % 2 === 0) break;
+    escaped = true;
+    j = text.indexOf('"', j + 1);
+  }
+  const end = j === -1 ? text.length : j;
+  const raw = text.slice(start + 1, end);
+  if (!escaped && raw.indexOf('\\') === -1) return { value: raw, end: j === -1 ? -1 : j + 1 };
+  let value: string;
+  try {
+    value = JSON.parse(`"${raw}"`) as string;
+  } catch {
+    value = decodeJsEscapes(raw);
+  }
+  return { value, end: j === -1 ? -1 : j + 1 };
+}
+
+/**
+ * JSON lines (NDJSON): each non-empty line is one document at `prefix[N]`. Returns the
+ * number of lines that were valid JSON.
+ */
+export function walkJsonLines(ctx: DecodeContext, text: string, prefix: string, chain: readonly string[]): number {
+  let valid = 0;
+  let line = 0;
+  let start = 0;
+  while (start < text.length && !ctx.stopped) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const doc = text.slice(start, end).trim();
+    if (doc.length > 0) {
+      if (walkJson(ctx, doc, `${prefix}[${line}]`, chain).errorAt === -1) valid++;
+      line++;
+    }
+    start = end + 1;
+  }
+  return valid;
+}
+
+/** True when `text` (trimmed) is a complete JSON object or array: cheap gate for JSON-in-string. */
+export function isJsonContainer(text: string): boolean {
+  const t = text.trim();
+  const a = t.charCodeAt(0);
+  const z = t.charCodeAt(t.length - 1);
+  if (!((a === 123 && z === 125) || (a === 91 && z === 93))) return false;
+  try {
+    JSON.parse(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
