@@ -45,6 +45,12 @@ export const limitsSchema = z.strictObject({
   maxValueBytes: positiveInt.default(64 * 1024),
   /** CPU budget for decode + detect of one request, ms. */
   budgetMs: z.number().positive().default(50),
+  /** Anomalies recorded for one request (each code+location once). */
+  maxAnomalies: positiveInt.default(64),
+  /** Bytes of an uploaded file's content analysed (text files only). */
+  maxPartSampleBytes: positiveInt.default(4096),
+  /** Tokens of one GraphQL document parsed (graphql-js maxTokens). */
+  maxGraphqlTokens: positiveInt.default(10000),
 });
 
 export const analysisSchema = z.strictObject({

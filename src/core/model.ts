@@ -89,6 +89,11 @@ export interface DecodedRequest {
   headers: HeaderList;
   points: Point[];
   anomalies: Anomaly[];
+  /**
+   * Request-level numbers measured while decoding, for detectors of abuse patterns, e.g.
+   * `graphql.depth`, `graphql.aliases`, `graphql.batch` (see docs/decoding.md).
+   */
+  facts?: Record<string, number>;
 }
 
 export type Sensitivity = 'low' | 'default' | 'high';
