@@ -74,6 +74,11 @@ export function createShadowListener(opts: {
 }): ShadowListener {
   const { config, maxBodyBytes, pipeline, metrics, logger } = opts;
   const sockets = new Set<Socket>();
+  // HTTP/1.1 sockets whose current request has been handed to onRequest but not finished.
+  // A parse error on such a socket (a body cut short: HPE_INVALID_EOF_STATE, a bad chunk, a
+  // body timeout) is that request's own ending, already counted by its finish(): counting a
+  // rejection too would break received = analyzed + shed + rejected.
+  const midRequest = new WeakSet<Socket>();
 
   const reject = (reason: string): void => {
     metrics.received.inc({ source: 'mirror' });
@@ -101,6 +106,7 @@ export function createShadowListener(opts: {
     const finish = (complete: boolean): void => {
       if (finished) return;
       finished = true;
+      if (req instanceof http.IncomingMessage) midRequest.delete(req.socket);
       const headers = headerList(req.rawHeaders);
       const authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
       const id = randomUUID();
@@ -123,6 +129,7 @@ export function createShadowListener(opts: {
       pipeline.submit(exchange);
     };
 
+    if (req instanceof http.IncomingMessage) midRequest.add(req.socket);
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
       if (kept < maxBodyBytes) {
@@ -157,13 +164,15 @@ export function createShadowListener(opts: {
       socket.destroy();
       return;
     }
-    reject(
-      code === 'HPE_HEADER_OVERFLOW'
-        ? 'header_overflow'
-        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? 'timeout'
-          : 'malformed',
-    );
+    if (!midRequest.has(socket)) {
+      reject(
+        code === 'HPE_HEADER_OVERFLOW'
+          ? 'header_overflow'
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 'timeout'
+            : 'malformed',
+      );
+    }
     logger.debug({ code }, 'malformed HTTP request rejected');
     if (socket.writable) {
       const status =
