@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The pipeline's core metrics, on a registry owned by one shadowtap instance (never the
@@ -20,6 +20,9 @@ export interface CoreMetrics {
 
 export function createCoreMetrics(registry = new Registry()): CoreMetrics {
   const registers = [registry];
+  // Process metrics (process_resident_memory_bytes, heap, event-loop lag, …) on the instance
+  // registry: memory under load is part of what operators and the benchmark watch.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     received: new Counter({
