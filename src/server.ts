@@ -7,6 +7,7 @@ import { createDetectPool } from './admission/detect-pool.js';
 import { createShadowListener } from './ingest/shadow-listener.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { createDetectionService, type ServiceRegistration } from './publish/detection-service.js';
+import { grpcServerCredentials } from './publish/grpc-credentials.js';
 import { createGrpcServer } from './publish/grpc-server.js';
 import { createPublisher, type DetectionSink } from './publish/publisher.js';
 import { createRedactor } from './publish/redact.js';
@@ -42,8 +43,10 @@ export async function startShadowtap(
   opts: { logger: Logger; sinks?: readonly DetectionSink[]; extraServices?: readonly ServiceRegistration[] },
 ): Promise<Shadowtap> {
   const { logger } = opts;
+  // Before anything binds or starts: an unsafe gRPC bind or unreadable TLS file stops startup.
+  const grpcCredentials = grpcServerCredentials(config.grpc, logger.child({ component: 'grpc' }));
   const metrics = createCoreMetrics();
-  const hub = createStreamHub(config.hub);
+  const hub = createStreamHub(config.hub, { registry: metrics.registry, logger: logger.child({ component: 'hub' }) });
   const publisher = createPublisher({
     hub,
     redactor: createRedactor(config.redaction),
@@ -71,6 +74,8 @@ export async function startShadowtap(
   const detectionService = createDetectionService({
     hub,
     logger: logger.child({ component: 'detection-service' }),
+    authToken: config.grpc.authToken,
+    maxSubscribers: config.grpc.maxSubscribers,
     stats: async () => {
       const [received, analyzed, shed, rejected, detections] = await Promise.all(
         [metrics.received, metrics.analyzed, metrics.shed, metrics.rejected, metrics.detections].map((c) =>
@@ -92,6 +97,7 @@ export async function startShadowtap(
     config: config.grpc,
     services: [detectionService, ...(opts.extraServices ?? [])],
     logger: logger.child({ component: 'grpc' }),
+    credentials: grpcCredentials,
   });
   const admin = createAdminServer({
     config: config.admin,
@@ -112,6 +118,7 @@ export async function startShadowtap(
     async close() {
       if (closing) return;
       closing = true;
+      grpc.markNotServing();
       const started = Date.now();
       const left = (): number => Math.max(100, timeout - (Date.now() - started));
       // Order matters: stop taking traffic, finish what was admitted, then end the streams

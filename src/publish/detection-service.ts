@@ -10,9 +10,10 @@ import {
   type SubscribeRequest,
   type SubscribeResponse,
 } from '../gen/shadowtap/v1/detection_service.js';
-import { ERR_INVALID_ARGUMENT } from '../core/errors.js';
+import { ERR_INVALID_ARGUMENT, ERR_TOO_MANY_SUBSCRIBERS } from '../core/errors.js';
+import { createBearerAuth } from './grpc-auth.js';
 import { toGrpcError } from './grpc-status.js';
-import type { StreamHub } from './stream-hub.js';
+import type { HubSubscription, StreamHub } from './stream-hub.js';
 
 /** Events written per turn before yielding to other streams. */
 const WRITE_BATCH = 64;
@@ -20,6 +21,11 @@ const WRITE_BATCH = 64;
 export interface ServiceRegistration {
   definition: typeof DetectionServiceService | Record<string, unknown>;
   implementation: Record<string, unknown>;
+  /**
+   * proto-loader package definition that describes this service, for server reflection
+   * (optional: a service without one is served but not listed by reflection).
+   */
+  reflection?: Record<string, unknown>;
 }
 
 /**
@@ -27,7 +33,10 @@ export interface ServiceRegistration {
  * false once its buffer passes the high-water mark, which follows HTTP/2 flow control: a
  * consumer that stops reading stops us writing, and the hub cursor holds its place.
  */
-function writable(call: ServerWritableStream<SubscribeRequest, SubscribeResponse>): Promise<void> {
+function writable(
+  call: ServerWritableStream<SubscribeRequest, SubscribeResponse>,
+  sub: HubSubscription,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = (): void => {
       call.off('drain', done);
@@ -38,6 +47,8 @@ function writable(call: ServerWritableStream<SubscribeRequest, SubscribeResponse
     call.on('drain', done);
     call.on('cancelled', done);
     call.on('close', done);
+    // The hub may end the subscription (slow consumer, shutdown) while the peer reads nothing.
+    void sub.ended.then(done);
   });
 }
 
@@ -46,15 +57,41 @@ export type StatsProvider = () => Promise<
   Omit<GetStatsResponse, 'lastSequence' | 'oldestRetainedSequence' | 'subscribers'>
 >;
 
-export function createDetectionService(opts: {
+/** Options of {@link createDetectionService}. */
+export interface DetectionServiceOptions {
   hub: StreamHub;
   logger: Logger;
   stats: StatsProvider;
-}): ServiceRegistration {
+  /** When set, every call must carry `authorization: Bearer <authToken>`. */
+  authToken?: string | undefined;
+  /** Concurrent Subscribe calls; more are refused with RESOURCE_EXHAUSTED. */
+  maxSubscribers?: number;
+}
+
+/**
+ * The DetectionService handlers. Authentication is checked here, in every handler, rather
+ * than by a server-wide interceptor: other services on the same server (Envoy's ext_proc,
+ * health, reflection) must stay reachable without a token.
+ */
+export function createDetectionService(opts: DetectionServiceOptions): ServiceRegistration {
   const { hub, logger, stats } = opts;
+  const authenticate = createBearerAuth(opts.authToken);
+  const maxSubscribers = opts.maxSubscribers ?? Number.POSITIVE_INFINITY;
   const implementation: DetectionServiceServer = {
     subscribe(call) {
-      const sub = hub.subscribe({ filter: call.request.filter, resumeAfterSequence: call.request.resumeAfterSequence });
+      const denied = authenticate(call.metadata);
+      if (denied) {
+        call.emit('error', toGrpcError(denied));
+        return;
+      }
+      if (hub.subscriberCount() >= maxSubscribers) {
+        call.emit('error', toGrpcError(ERR_TOO_MANY_SUBSCRIBERS(maxSubscribers)));
+        return;
+      }
+      const sub = hub.subscribe({
+        filter: call.request.filter,
+        resumeAfterSequence: call.request.resumeAfterSequence,
+      });
       let gone = false;
       call.on('cancelled', () => {
         gone = true;
@@ -68,7 +105,7 @@ export function createDetectionService(opts: {
             continue;
           }
           for (const ev of events) {
-            if (!call.write(ev) && !gone) await writable(call);
+            if (!call.write(ev) && !gone && !sub.closed) await writable(call, sub);
           }
         }
         if (gone) return;
@@ -85,6 +122,8 @@ export function createDetectionService(opts: {
       call: ServerUnaryCall<ListDetectionsRequest, ListDetectionsResponse>,
       callback: sendUnaryData<ListDetectionsResponse>,
     ) {
+      const denied = authenticate(call.metadata);
+      if (denied) return callback(toGrpcError(denied));
       const { pageSize, pageToken, filter } = call.request;
       const after = pageToken === '' ? 0 : Number(pageToken);
       if (!Number.isSafeInteger(after) || after < 0) {
@@ -99,7 +138,9 @@ export function createDetectionService(opts: {
       const more = detections.length === limit && lastSeen < hub.lastSequence();
       callback(null, { detections, nextPageToken: more ? String(lastSeen) : '' });
     },
-    getStats(_call: ServerUnaryCall<GetStatsRequest, GetStatsResponse>, callback: sendUnaryData<GetStatsResponse>) {
+    getStats(call: ServerUnaryCall<GetStatsRequest, GetStatsResponse>, callback: sendUnaryData<GetStatsResponse>) {
+      const denied = authenticate(call.metadata);
+      if (denied) return callback(toGrpcError(denied));
       stats().then(
         (s) =>
           callback(null, {
@@ -112,5 +153,8 @@ export function createDetectionService(opts: {
       );
     },
   };
-  return { definition: DetectionServiceService, implementation: implementation as unknown as Record<string, unknown> };
+  return {
+    definition: DetectionServiceService,
+    implementation: implementation as unknown as Record<string, unknown>,
+  };
 }

@@ -1,16 +1,24 @@
+import { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { ERR_SLOW_CONSUMER, type ShadowtapError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import type { Detection } from '../gen/shadowtap/v1/detection.js';
 import type { Filter, SubscribeResponse } from '../gen/shadowtap/v1/detection_service.js';
 import { compileFilter } from './detection-filter.js';
+import { openHubSegmentLog, type HubSegmentLog } from './hub-segment-log.js';
+import { createStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 
 /**
  * The stream hub keeps the recent history in one ring buffer and gives every subscriber a
- * cursor into it. Publishing is O(1) whatever the number of subscribers; a subscriber's
+ * cursor into it. Publishing is O(subscribers) wake-ups and nothing more; a subscriber's
  * "queue" is the distance between its cursor and the newest sequence, bounded by
  * `subscriberQueue`. A subscriber that falls further behind is handled by the slow-consumer
  * policy (skip ahead with a gap marker, or disconnect): it can never slow publishing nor
  * other subscribers, and it is never skipped silently.
+ *
+ * With `logDir` set, every published detection is also appended to an on-disk segment log
+ * (hub-segment-log.ts) and the ring is refilled from it at start, so sequences continue
+ * across restarts and a consumer can resume after one.
  */
 export interface StreamHub {
   /** Assigns the next sequence, stores the detection and wakes subscribers. */
@@ -19,9 +27,10 @@ export interface StreamHub {
   /** Retained detections with sequence > after, oldest first, at most `limit`, matching filter. */
   list(after: number, limit: number, filter?: Filter): Detection[];
   lastSequence(): number;
-  /** Oldest retained sequence (lastSequence()+1 when empty). */
+  /** Oldest retained sequence (lastSequence()+1 when nothing is retained). */
   oldestSequence(): number;
   subscriberCount(): number;
+  /** Ends every subscription and closes the segment log. */
   close(): void;
 }
 
@@ -30,23 +39,62 @@ export interface HubSubscription {
   read(max: number): SubscribeResponse[];
   /** Resolves when read() may return something new, or the subscription ended. */
   wait(): Promise<void>;
-  /** Set when the hub ended the subscription (slow consumer with 'disconnect', hub closed). */
+  /** Resolves when the subscription ends (closed by either side). */
+  readonly ended: Promise<void>;
+  /** Set when the hub ended the subscription (slow consumer with 'disconnect'). */
   readonly error: ShadowtapError | undefined;
   readonly closed: boolean;
   close(): void;
 }
 
-export function createStreamHub(config: Config['hub']): StreamHub {
+/** Gap reasons, as sent in `Gap.reason`. */
+export type GapReason = 'evicted' | 'slow_consumer' | 'reset';
+
+export interface StreamHubOptions {
+  /** Registry for the stream metrics (a private one when omitted). */
+  registry?: Registry;
+  logger?: Logger;
+}
+
+export interface StreamHubWithMetrics extends StreamHub {
+  readonly metrics: StreamMetrics;
+}
+
+export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = {}): StreamHubWithMetrics {
+  const logger = opts.logger ?? silentLogger();
   const size = config.historySize;
   const ring: Array<Detection | undefined> = new Array<Detection | undefined>(size);
   let last = 0;
+  // First sequence this ring has ever held: below it nothing is retained even if the ring
+  // is not full (after a restart from a log that kept less than historySize).
+  let floor = 1;
   const subscribers = new Set<Sub>();
+  const metrics = createStreamMetrics(opts.registry ?? new Registry(), () => subscribers.size);
 
-  interface Sub extends HubSubscription {
-    wake(): void;
+  let log: HubSegmentLog | undefined;
+  if (config.logDir !== undefined) {
+    log = openHubSegmentLog({
+      dir: config.logDir,
+      segmentBytes: config.logSegmentBytes,
+      maxBytes: config.logMaxBytes,
+      retain: size,
+      logger,
+      onError: () => metrics.logErrors.inc(),
+    });
+    const { detections, lastSequence, skippedBytes } = log.recovery;
+    for (const d of detections) ring[d.sequence % size] = d;
+    last = lastSequence;
+    floor = detections[0]?.sequence ?? last + 1;
+    if (skippedBytes > 0) metrics.logSkippedBytes.inc(skippedBytes);
+    logger.info({ dir: config.logDir, lastSequence, recovered: detections.length, skippedBytes }, 'segment log opened');
   }
 
-  const oldest = (): number => Math.max(1, last - size + 1);
+  interface Sub extends HubSubscription {
+    /** Called after each publish: wakes a waiting reader, applies 'disconnect' eagerly. */
+    published(): void;
+  }
+
+  const oldest = (): number => Math.max(floor, last - size + 1);
   const at = (seq: number): Detection | undefined => {
     const d = ring[seq % size];
     return d && d.sequence === seq ? d : undefined;
@@ -54,22 +102,42 @@ export function createStreamHub(config: Config['hub']): StreamHub {
 
   const makeSub = (filter: Filter | undefined, resumeAfter: number): Sub => {
     const matches = compileFilter(filter);
-    // Cursor: the next sequence this subscriber should see.
-    let cursor = resumeAfter > 0 ? resumeAfter + 1 : last + 1;
     let waiter: (() => void) | undefined;
     let closed = false;
     let error: ShadowtapError | undefined;
+    let endedResolve!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      endedResolve = resolve;
+    });
     const pendingGaps: SubscribeResponse[] = [];
 
-    const gap = (from: number, to: number, reason: string): void => {
+    const gap = (from: number, to: number, reason: GapReason): void => {
+      metrics.gaps.inc({ reason });
       pendingGaps.push({ event: { $case: 'gap', value: { fromSequence: from, toSequence: to, reason } } });
     };
+    // Cursor: the next sequence this subscriber should see.
+    let cursor: number;
+    if (resumeAfter > last) {
+      // A sequence this hub never issued: the numbering restarted (no segment log, or a
+      // wiped one). Say so, and replay everything retained under the new numbering.
+      gap(1, oldest() - 1, 'reset');
+      cursor = oldest();
+    } else {
+      cursor = resumeAfter > 0 ? resumeAfter + 1 : last + 1;
+    }
     if (cursor < oldest()) {
       gap(cursor, oldest() - 1, 'evicted');
       cursor = oldest();
     }
 
+    const wake = (): void => {
+      const w = waiter;
+      waiter = undefined;
+      w?.();
+    };
+
     const sub: Sub = {
+      ended,
       get error() {
         return error;
       },
@@ -84,21 +152,22 @@ export function createStreamHub(config: Config['hub']): StreamHub {
         }
         const lag = last - cursor + 1;
         if (lag > config.subscriberQueue) {
-          if (config.slowConsumer === 'disconnect') {
-            error = ERR_SLOW_CONSUMER(config.subscriberQueue);
-            sub.close();
-            return [];
-          }
+          // Only 'drop-oldest' gets here: 'disconnect' is applied at publish time.
           const skipTo = last - config.subscriberQueue + 1;
           gap(cursor, skipTo - 1, 'slow_consumer');
           cursor = skipTo;
         }
         const out = pendingGaps.splice(0, max);
+        let delivered = 0;
         while (out.length < max && cursor <= last) {
           const d = at(cursor);
           cursor++;
-          if (d && matches(d)) out.push({ event: { $case: 'detection', value: d } });
+          if (d && matches(d)) {
+            out.push({ event: { $case: 'detection', value: d } });
+            delivered++;
+          }
         }
+        if (delivered > 0) metrics.delivered.inc(delivered);
         return out;
       },
       wait() {
@@ -107,27 +176,35 @@ export function createStreamHub(config: Config['hub']): StreamHub {
           waiter = resolve;
         });
       },
-      wake() {
-        const w = waiter;
-        waiter = undefined;
-        w?.();
+      published() {
+        // Eager so that a consumer blocked on flow control (never calling read) is still cut.
+        if (config.slowConsumer === 'disconnect' && last - cursor + 1 > config.subscriberQueue) {
+          error = ERR_SLOW_CONSUMER(config.subscriberQueue);
+          metrics.slowConsumerDisconnects.inc();
+          sub.close();
+          return;
+        }
+        wake();
       },
       close() {
         if (closed) return;
         closed = true;
         subscribers.delete(sub);
-        sub.wake();
+        wake();
+        endedResolve();
       },
     };
     return sub;
   };
 
   return {
+    metrics,
     publish(detection) {
       last++;
       const stored = { ...detection, sequence: last };
       ring[last % size] = stored;
-      for (const s of subscribers) s.wake();
+      log?.append(stored);
+      for (const s of subscribers) s.published();
       return stored;
     },
     subscribe(opts = {}) {
@@ -145,10 +222,11 @@ export function createStreamHub(config: Config['hub']): StreamHub {
       return out;
     },
     lastSequence: () => last,
-    oldestSequence: () => (last === 0 ? 1 : oldest()),
+    oldestSequence: oldest,
     subscriberCount: () => subscribers.size,
     close() {
       for (const s of [...subscribers]) s.close();
+      log?.close();
     },
   };
 }
