@@ -64,7 +64,7 @@ export function decodeBody(ctx: DecodeContext, raw: Uint8Array, headers: HeaderL
   if (declared !== undefined && declared !== 'multipart' && fitsDeclared(declared, text)) {
     kind = declared;
   } else {
-    kind = sniffKind(text, bytes, declared);
+    kind = sniffKind(text, bytes, contentType === '' || isStructured(declared));
     const plain = contentType.toLowerCase().startsWith('text/plain');
     if ((isStructured(declared) && kind !== declared) || (plain && isStructured(kind) && kind !== 'form')) {
       addAnomaly(

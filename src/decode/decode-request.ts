@@ -2,7 +2,7 @@ import type { Limits } from '../config/config.js';
 import type { CapturedExchange, DecodedRequest } from '../core/model.js';
 import { ANOMALY } from './anomaly-codes.js';
 import { decodeBody, graphqlInQuery } from './decode-body.js';
-import { addAnomaly, createContext } from './decode-context.js';
+import { addAnomaly, createContext, timeUp } from './decode-context.js';
 import { factsRecord, type GraphqlFacts } from './decode-graphql.js';
 import { walkHeaders } from './decode-headers.js';
 import { decodeNested } from './decode-nested.js';
@@ -26,7 +26,8 @@ export function decodeRequest(exchange: CapturedExchange, limits: Limits, deadli
       walkForm(ctx, query, 'query', []);
       graphql = graphqlFromQuery(ctx, path);
     }
-    walkHeaders(ctx, exchange.headers);
+    // Stage boundaries check the clock too: a small request never reaches the per-emit check.
+    if (!timeUp(ctx)) walkHeaders(ctx, exchange.headers);
     if (exchange.bodyTruncated) {
       addAnomaly(
         ctx,
@@ -35,8 +36,7 @@ export function decodeRequest(exchange: CapturedExchange, limits: Limits, deadli
         `body of ${exchange.bodyBytesSeen} bytes cut at ${exchange.body.byteLength}`,
       );
     }
-    const body = decodeBody(ctx, exchange.body, exchange.headers, path);
-    graphql = body.graphql ?? graphql;
+    if (!timeUp(ctx)) graphql = decodeBody(ctx, exchange.body, exchange.headers, path).graphql ?? graphql;
   } catch (err) {
     // Decoders are written not to throw; this keeps a bug from costing the worker or the
     // rest of the batch, and makes it visible.

@@ -1,4 +1,4 @@
-import { isPlausibleText } from './decode-charset.js';
+import { isPlausibleString } from './decode-charset.js';
 import { looksLikeGraphql } from './decode-graphql.js';
 import { sniffBoundary } from './decode-multipart.js';
 
@@ -65,19 +65,19 @@ function looksLikeJsonLines(text: string, at: number): boolean {
 }
 
 /**
- * What the body looks like, from its first bytes. `declared` biases ambiguous cases:
- * a form is only guessed when nothing was declared (any text with `=` would match).
+ * What the body looks like, from its first bytes. A form is only guessed when `formAllowed`
+ * (no Content-Type, or a structured one the body does not fit): any text with `=` matches.
  */
-export function sniffKind(text: string, bytes: Uint8Array, declared: BodyKind | undefined): BodyKind {
+export function sniffKind(text: string, bytes: Uint8Array, formAllowed: boolean): BodyKind {
   const at = firstNonWs(text);
-  if (at === -1) return isPlausibleText(bytes.subarray(0, 1024)) ? 'text' : 'binary';
+  if (at === -1) return isPlausibleString(text.slice(0, 1024)) ? 'text' : 'binary';
   const c = text.charCodeAt(at);
   if (c === 123 || c === 91) return looksLikeJsonLines(text, at) ? 'jsonl' : 'json';
   if (c === 60 /* < */) return 'xml';
   if (c === 45 && sniffBoundary(bytes) !== undefined) return 'multipart';
   if (looksLikeGraphql(text.slice(at, at + 64)) && c !== 123) return 'graphql';
-  if (!isPlausibleText(bytes.subarray(0, 1024))) return 'binary';
-  if (declared === undefined && looksLikeForm(text)) return 'form';
+  if (!isPlausibleString(text.slice(0, 1024))) return 'binary';
+  if (formAllowed && looksLikeForm(text)) return 'form';
   return 'text';
 }
 

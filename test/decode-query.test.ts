@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { type Limits, resolveConfig } from '../src/config/config.js';
+import type { CapturedExchange, DecodedRequest, Point } from '../src/core/model.js';
+import { decodeRequest } from '../src/decode/decode-request.js';
+
+const LIMITS = resolveConfig({}).analysis.limits;
+
+function decode(
+  target: string,
+  headers: Array<[string, string]> = [],
+  body: string | Uint8Array = '',
+  limits: Partial<Limits> = {},
+): DecodedRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const exchange: CapturedExchange = {
+    id: 'x1',
+    requestId: 'x1',
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'shop.example',
+    method: bytes.length > 0 ? 'POST' : 'GET',
+    target,
+    httpVersion: '1.1',
+    headers,
+    body: bytes,
+    bodyTruncated: false,
+    bodyBytesSeen: bytes.length,
+  };
+  return decodeRequest(exchange, { ...LIMITS, ...limits }, performance.now() + 10_000);
+}
+
+/** Values at one location, in order. */
+function at(r: DecodedRequest, location: string, kind: Point['kind'] = 'value'): string[] {
+  return r.points.filter((p) => p.location === location && p.kind === kind).map((p) => p.value);
+}
+
+function find(r: DecodedRequest, location: string, value: string): Point | undefined {
+  return r.points.find((p) => p.location === location && p.value === value && p.kind === 'value');
+}
+
+function codes(r: DecodedRequest): string[] {
+  return r.anomalies.map((a) => a.code);
+}
+
+test('query keys and values are points at the same location; url in the chain only when decoding changed it', () => {
+  const r = decode('/search?q=shoes&sort=price%20asc&page=2');
+  assert.deepEqual(at(r, 'query.q', 'key'), ['q']);
+  assert.deepEqual(at(r, 'query.q'), ['shoes']);
+  assert.deepEqual(find(r, 'query.q', 'shoes')?.chain, []);
+  assert.deepEqual(find(r, 'query.sort', 'price asc')?.chain, ['url']);
+});
+
+test('bracket syntax: a[0][b] → query.a[0].b, ids[] → query.ids[], a[b][c] → query.a.b.c', () => {
+  const r = decode('/p?a%5B0%5D%5Bb%5D=x&ids[]=1&ids[]=2&user[name][first]=Bob&odd[x]y=1');
+  assert.deepEqual(at(r, 'query.a[0].b'), ['x']);
+  assert.deepEqual(at(r, 'query.a[0].b', 'key'), ['a[0][b]']);
+  assert.deepEqual(at(r, 'query.ids[]'), ['1', '2']);
+  assert.deepEqual(at(r, 'query.user.name.first'), ['Bob']);
+  assert.deepEqual(at(r, 'query.odd[x]y'), ['1']);
+});
+
+test('plus is space in query and forms; duplicate parameters are all kept', () => {
+  const r = decode('/p?q=a+b&q=c%2Bd');
+  assert.deepEqual(at(r, 'query.q'), ['a b', 'c+d']);
+});
+
+test('double encoding yields a second url variant; %u (IIS) is decoded', () => {
+  const r = decode('/p?id=1%2527%20OR%201%3D1&n=%u0027%u003cscript');
+  assert.deepEqual(at(r, 'query.id'), ['1%27 OR 1=1', "1' OR 1=1"]);
+  assert.deepEqual(find(r, 'query.id', "1' OR 1=1")?.chain, ['url', 'url']);
+  assert.deepEqual(at(r, 'query.n'), ["'<script"]);
+});
+
+test('invalid UTF-8 in percent escapes is kept as bytes and flagged', () => {
+  const r = decode('/p?x=%bf%27%20or%201=1');
+  assert.deepEqual(at(r, 'query.x'), ["\u00bf' or 1=1"]);
+  assert.ok(codes(r).includes('invalid_utf8'));
+});
+
+test('malformed escapes stay literal and never throw', () => {
+  const r = decode('/p?a=%&b=%zz&c=%e2%82&d==&=v&&');
+  assert.deepEqual(at(r, 'query.a'), ['%']);
+  assert.deepEqual(at(r, 'query.b'), ['%zz']);
+  assert.deepEqual(at(r, 'query.d'), ['=']);
+  assert.deepEqual(at(r, 'query.'), ['v']);
+});
+
+test('bracket depth past maxDepth is flagged and the rest kept as one segment', () => {
+  const r = decode(`/p?a${'[x]'.repeat(10)}=1`, [], '', { maxDepth: 3 });
+  assert.ok(codes(r).includes('query_depth'));
+  assert.deepEqual(at(r, `query.a.x.x.x.${'[x]'.repeat(7)}`), ['1']);
+});
+
+test('urlencoded body: body.form.<key> with the form container in the chain', () => {
+  const r = decode(
+    '/login',
+    [['content-type', 'application/x-www-form-urlencoded']],
+    'user=admin%27--&pass=x&remember',
+  );
+  assert.deepEqual(find(r, 'body.form.user', "admin'--")?.chain, ['form', 'url']);
+  assert.deepEqual(at(r, 'body.form.remember'), ['']);
+});

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { type Limits, resolveConfig } from '../src/config/config.js';
+import type { CapturedExchange, DecodedRequest, Point } from '../src/core/model.js';
+import { decodeRequest } from '../src/decode/decode-request.js';
+
+const LIMITS = resolveConfig({}).analysis.limits;
+
+function decode(
+  target: string,
+  headers: Array<[string, string]> = [],
+  body: string | Uint8Array = '',
+  limits: Partial<Limits> = {},
+): DecodedRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const exchange: CapturedExchange = {
+    id: 'x1',
+    requestId: 'x1',
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'shop.example',
+    method: bytes.length > 0 ? 'POST' : 'GET',
+    target,
+    httpVersion: '1.1',
+    headers,
+    body: bytes,
+    bodyTruncated: false,
+    bodyBytesSeen: bytes.length,
+  };
+  return decodeRequest(exchange, { ...LIMITS, ...limits }, performance.now() + 10_000);
+}
+
+/** Values at one location, in order. */
+function at(r: DecodedRequest, location: string, kind: Point['kind'] = 'value'): string[] {
+  return r.points.filter((p) => p.location === location && p.kind === kind).map((p) => p.value);
+}
+
+function find(r: DecodedRequest, location: string, value: string): Point | undefined {
+  return r.points.find((p) => p.location === location && p.value === value && p.kind === 'value');
+}
+
+function codes(r: DecodedRequest): string[] {
+  return r.anomalies.map((a) => a.code);
+}
+import { analyzeExchange } from '../src/detect/analyze-exchange.js';
+
+test('every header is a point; cookies are parsed; names lower-cased, values faithful', () => {
+  const r = decode('/', [
+    ['User-Agent', 'Mozilla/5.0 (Mac)'],
+    ['x-api-key', 'K3y'],
+    ['cookie', 'session=AbC; theme="dark"; flag'],
+  ]);
+  assert.deepEqual(at(r, 'header.user-agent'), ['Mozilla/5.0 (Mac)']);
+  assert.deepEqual(at(r, 'header.x-api-key'), ['K3y']);
+  assert.deepEqual(at(r, 'header.cookie'), ['session=AbC; theme="dark"; flag']);
+  assert.deepEqual(at(r, 'cookie.session'), ['AbC']);
+  assert.deepEqual(at(r, 'cookie.session', 'key'), ['session']);
+  assert.deepEqual(at(r, 'cookie.theme'), ['dark']);
+  assert.deepEqual(at(r, 'cookie.flag'), ['']);
+});
+
+test('protocol headers are not nested-decoded; data headers are', () => {
+  const enc = encodeURIComponent("' or 1=1");
+  const r = decode('/', [
+    ['accept-language', enc],
+    ['x-custom', enc],
+    ['referer', `https://shop.example/p?q=${enc}`],
+  ]);
+  assert.deepEqual(at(r, 'header.accept-language'), [enc]);
+  assert.deepEqual(at(r, 'header.x-custom'), [enc, "' or 1=1"]);
+  assert.deepEqual(find(r, 'header.referer.q', "' or 1=1")?.chain, ['url', 'query']);
+});
+
+test('points come in a stable order: path, query, headers, cookies, body', () => {
+  const r = decode(
+    '/a?x=1',
+    [
+      ['content-type', 'application/x-www-form-urlencoded'],
+      ['cookie', 'c=1'],
+    ],
+    'b=2',
+  );
+  const order = r.points.map((p) => p.location.split('.')[0]);
+  const firstIndex = (s: string): number => order.indexOf(s);
+  assert.ok(firstIndex('path') < firstIndex('query'));
+  assert.ok(firstIndex('query') < firstIndex('header'));
+  assert.ok(firstIndex('header') < firstIndex('cookie'));
+  assert.ok(firstIndex('cookie') < firstIndex('body'));
+});
+
+test('maxPoints bounds the output and is reported once', () => {
+  const q = Array.from({ length: 500 }, (_, i) => `p${i}=${i}`).join('&');
+  const r = decode(`/?${q}`, [], '', { maxPoints: 50 });
+  assert.equal(r.points.length, 50);
+  assert.deepEqual(codes(r).filter((c) => c === 'max_points').length, 1);
+});
+
+test('maxHeaderCount and header value size are enforced with anomalies', () => {
+  const headers = Array.from({ length: 30 }, (_, i): [string, string] => [`x-h${i}`, 'v']);
+  headers.push(['x-big', 'a'.repeat(5000)]);
+  const r = decode('/', headers, '', { maxHeaderCount: 10, maxValueBytes: 1000 });
+  assert.ok(codes(r).includes('header_count'));
+  assert.equal(r.points.filter((p) => p.location.startsWith('header.')).length, 10);
+  const big = decode('/', [['x-big', 'a'.repeat(5000)]], '', { maxValueBytes: 1000 });
+  assert.ok(codes(big).includes('header_too_large'));
+  assert.equal(at(big, 'header.x-big')[0]?.length, 1000);
+});
+
+test('a passed deadline stops decoding with decode_deadline', () => {
+  const exchange = {
+    id: 'd',
+    requestId: 'd',
+    source: 'replay' as const,
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'h',
+    method: 'POST',
+    target: '/a/b?x=1',
+    httpVersion: '1.1',
+    headers: [['content-type', 'application/json']] as Array<[string, string]>,
+    body: Buffer.from('{"a":"b"}'),
+    bodyTruncated: false,
+    bodyBytesSeen: 9,
+  };
+  const r = decodeRequest(exchange, LIMITS, performance.now() - 1);
+  assert.ok(codes(r).includes('decode_deadline'));
+  assert.ok(!r.points.some((p) => p.location.startsWith('body.')));
+});
+
+test('NUL bytes are kept and flagged', () => {
+  const r = decode('/f?file=report.pdf%00.php');
+  assert.deepEqual(at(r, 'query.file'), ['report.pdf\u0000.php']);
+  assert.ok(r.anomalies.some((a) => a.code === 'nul_byte' && a.location === 'query.file'));
+});
+
+test('binary bodies produce no body points; text with an unknown type is body.raw', () => {
+  const bin = decode(
+    '/b',
+    [['content-type', 'application/octet-stream']],
+    Buffer.from([0, 1, 2, 3, 255, 254, 0, 7, 8, 9, 0, 0]),
+  );
+  assert.ok(!bin.points.some((p) => p.location.startsWith('body')));
+  const txt = decode('/t', [['content-type', 'text/csv']], "name,comment\nbob,' or 1=1");
+  assert.deepEqual(at(txt, 'body.raw'), ["name,comment\nbob,' or 1=1"]);
+});
+
+test('a body cut by the ingest is reported', () => {
+  const exchange = {
+    id: 't',
+    requestId: 't',
+    source: 'mirror' as const,
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'h',
+    method: 'POST',
+    target: '/',
+    httpVersion: '1.1',
+    headers: [] as Array<[string, string]>,
+    body: Buffer.from('a=1'),
+    bodyTruncated: true,
+    bodyBytesSeen: 5_000_000,
+  };
+  const r = decodeRequest(exchange, LIMITS, performance.now() + 1000);
+  assert.ok(codes(r).includes('body_truncated'));
+});
+
+test('analyzeExchange finds an attack hidden in gzip → json → base64', async () => {
+  const { gzipSync } = await import('node:zlib');
+  // A generous budget: the first analysis in a process pays for JIT warm-up.
+  const config = resolveConfig({ analysis: { limits: { budgetMs: 10_000 } } }).analysis;
+  const inner = Buffer.from("admin' or 1=1 --").toString('base64');
+  const exchange: CapturedExchange = {
+    id: 'g',
+    requestId: 'g',
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'h',
+    method: 'POST',
+    target: '/api/login',
+    httpVersion: '1.1',
+    headers: [
+      ['content-type', 'application/json'],
+      ['content-encoding', 'gzip'],
+    ],
+    body: gzipSync(JSON.stringify({ user: inner })),
+    bodyTruncated: false,
+    bodyBytesSeen: 0,
+  };
+  const result = analyzeExchange(exchange, config);
+  const sqli = result.findings.find((f) => f.attackType === 'sqli');
+  assert.ok(sqli, JSON.stringify(result));
+  assert.equal(sqli.location, 'body.json.user');
+  assert.deepEqual(sqli.chain, ['gzip', 'json', 'base64']);
+});
