@@ -128,7 +128,7 @@ describe('disk spool', () => {
     const file = join(opts.dir, segments(opts.dir)[0]!);
     const buf = readFileSync(file);
     const recLen = encodeRecord(batch(1)).length;
-    buf[recLen * 2 + 30] ^= 0xff; // flip a payload byte of record 3
+    buf[recLen * 2 + 30] = buf[recLen * 2 + 30]! ^ 0xff; // flip a payload byte of record 3
     writeFileSync(file, buf);
     assert.deepEqual(await drain(opts), ['t-1', 't-2']);
 
