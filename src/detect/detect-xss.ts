@@ -1,4 +1,377 @@
-import type { Detector } from '../core/model.js';
+import type { Detector, Hit, SeverityName } from '../core/model.js';
+import { selectHits } from './detect-util.js';
+import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
+import { CALL_SINKS, findSinks, jsInjection, lexJs } from './js-context.js';
+import { foldFullWidth, htmlEntityDecode, percentDecode, unicodeEscapeDecode } from './normalize.js';
 
-/** Placeholder replaced by the HTML-tokenizer XSS detector (issue 4). */
-export const xssDetector: Detector = { id: 'xss', inspectPoint: () => [] };
+/**
+ * Cross-site scripting: each value is tokenized as HTML (the value may land in page text or
+ * break out of an attribute) and as JavaScript (the value may land in a script, inside a
+ * string it must close first). Rules fire on what a browser would execute: script elements,
+ * event-handler attributes, script URLs in URL-bearing attributes, embedding elements, CSS
+ * script vectors, client-side template expressions, and JS string breakouts reaching a sink.
+ *
+ * Rule ids: ST-XSS-001 script element · 002 event handler · 003 script URL · 004 embedding
+ * element · 005 JS string breakout · 006 CSS script vector · 007 client-side template
+ * injection · 008 attribute breakout · 009 bare sink call.
+ */
+
+interface Rule {
+  id: string;
+  severity: SeverityName;
+  reason: string;
+}
+
+const RULES = {
+  script: { id: 'ST-XSS-001', severity: 'high', reason: 'script element injected' },
+  handler: { id: 'ST-XSS-002', severity: 'high', reason: 'event-handler attribute injected' },
+  url: { id: 'ST-XSS-003', severity: 'high', reason: 'script URL (javascript:, vbscript:, data:text/html)' },
+  embed: {
+    id: 'ST-XSS-004',
+    severity: 'high',
+    reason: 'embedding element (iframe, object, embed, base, meta refresh …)',
+  },
+  jsBreak: { id: 'ST-XSS-005', severity: 'high', reason: 'breaks out of a JavaScript string into a sink' },
+  css: {
+    id: 'ST-XSS-006',
+    severity: 'medium',
+    reason: 'CSS script vector (expression(), -moz-binding, behavior, url(javascript:))',
+  },
+  template: { id: 'ST-XSS-007', severity: 'high', reason: 'client-side template expression reaching code execution' },
+  attrBreak: { id: 'ST-XSS-008', severity: 'high', reason: 'breaks out of an attribute value into a new attribute' },
+  sink: { id: 'ST-XSS-009', severity: 'medium', reason: 'JavaScript sink call in a value' },
+} as const satisfies Record<string, Rule>;
+
+/** Attributes whose value the browser treats as a URL that can run script. */
+const URL_ATTRS = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'data',
+  'xlink:href',
+  'background',
+  'poster',
+  'lowsrc',
+  'dynsrc',
+  'code',
+  'codebase',
+  'archive',
+  'ping',
+  'cite',
+  'manifest',
+  'icon',
+  'values',
+  'to',
+  'from',
+  'by',
+  'content',
+  'xml:base',
+  'folder',
+  'profile',
+  'longdesc',
+  'usemap',
+  'srcset',
+]);
+const EMBED_TAGS = new Set([
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'base',
+  'isindex',
+  'import',
+  'xml',
+  'vmlframe',
+  'v:vmlframe',
+  'portal',
+  'xss',
+]);
+const SCRIPT_SCHEME =
+  /^(?:java|vb|live|mocha)script:|^data:\s*(?:text\/html|image\/svg\+xml|application\/(?:x-)?(?:javascript|ecmascript|xhtml)|text\/(?:javascript|xml))/;
+const CSS_VECTOR = /expression\s*\(|-moz-binding\s*:|behavior\s*:|url\s*\(\s*['"]?\s*(?:java|vb)script\b|@import/i;
+const TEMPLATE =
+  /\{\{[\s\S]{0,300}?(?:constructor|\$eval|\$on\b|\$emit|alert\s*\(|prompt\s*\(|\$parent|\$root|toString\(\)\.constructor|\[\s*['"]constructor)[\s\S]{0,300}?\}\}/;
+/** Real event handler names (so `online=yes` is not one) — or any on* name with JS in the value. */
+const EVENT_NAME =
+  /^on(?:load|error|click|dblclick|mouse\w+|focus\w*|blur|key\w+|submit|change|input|begin|end|repeat|toggle|animation\w+|transition\w+|pointer\w+|touch\w+|drag\w*|drop|copy|cut|paste|scroll\w*|wheel|resize|unload|beforeunload|hashchange|message|pageshow|pagehide|popstate|show|select\w*|play\w*|pause|ended|canplay\w*|loadstart|loadeddata|loadedmetadata|progress|seek\w*|volumechange|waiting|abort|afterprint|beforeprint|beforecopy|beforecut|beforepaste|contextmenu|invalid|reset|search|storage|online|offline|readystatechange|start|finish|bounce|activate|beforeactivate|deactivate|filterchange|propertychange|auxclick|securitypolicyviolation|webkit\w+|fullscreenchange|formdata|beforeinput|beforetoggle|cuechange|durationchange|emptied|ratechange|stalled|suspend|timeupdate|zoom|help|move\w*|lose\w*|layoutcomplete|rowenter|rowexit|datasetchanged|cellchange)$/;
+
+/** Normalises a URL attribute value the way a browser reads its scheme. */
+function schemeOf(raw: string): string {
+  // Entities decoded, then every control char and whitespace dropped (`jav&#x09;ascript:`).
+  return htmlEntityDecode(raw.slice(0, 512))
+    .replace(/[\u0000-\u0020\u007f-\u00a0\u200b\u2028\u2029\ufeff]/g, '')
+    .replace(/\\/g, '')
+    .toLowerCase()
+    .slice(0, 64);
+}
+
+interface Candidate {
+  rule: Rule;
+  confidence: number;
+  from: number;
+  to: number;
+}
+
+/** Does text look like JavaScript (a call, a sink, an assignment)? */
+function jsLike(code: string, deadline: number): number {
+  const toks = lexJs(code, deadline, 512);
+  const sinks = findSinks(toks);
+  if (sinks.length > 0) return Math.max(...sinks.map((s) => s.confidence));
+  if (toks.some((t, k) => t.type === 'id' && toks[k + 1]?.text === '(')) return 0.6;
+  if (toks.some((t) => t.type === 'punc' && (t.text === '=' || t.text === ';' || t.text === '`'))) return 0.5;
+  return toks.length > 0 ? 0.3 : 0;
+}
+
+function inspectTags(tokens: HtmlToken[], value: string, deadline: number, depth: number, out: Candidate[]): void {
+  for (const tok of tokens) {
+    if (tok.type === 'comment' && /^<\?import\b/i.test(tok.text)) {
+      // `<?import implementation="…">`: IE HTML component import.
+      out.push({ rule: RULES.embed, confidence: 0.75, from: tok.pos, to: tok.end });
+    }
+    if (tok.type !== 'start' && tok.type !== 'end') continue;
+    const name = tok.name;
+    const baseName = name.includes(':') ? name.slice(name.lastIndexOf(':') + 1) : name;
+    if (tok.type === 'end') {
+      if (baseName === 'script') out.push({ rule: RULES.script, confidence: 0.75, from: tok.pos, to: tok.end });
+      continue;
+    }
+    if (baseName === 'script') {
+      out.push({ rule: RULES.script, confidence: 0.95, from: tok.pos, to: tok.end });
+    } else if (/^script[^a-z0-9]/.test(baseName)) {
+      // `<script+>`: what a form decoder turns into `<script >`.
+      out.push({ rule: RULES.script, confidence: 0.8, from: tok.pos, to: tok.end });
+    }
+    if (EMBED_TAGS.has(name) || EMBED_TAGS.has(baseName)) {
+      const hasSource = tok.attrs.some((a) => a.hasValue && (URL_ATTRS.has(a.name) || a.name === 'srcdoc'));
+      if (baseName !== 'xss' || tok.attrs.length > 0) {
+        out.push({
+          rule: RULES.embed,
+          confidence: hasSource ? 0.85 : baseName === 'xss' ? 0.6 : 0.7,
+          from: tok.pos,
+          to: tok.end,
+        });
+      }
+    }
+    if (baseName === 'meta') {
+      const equiv = tok.attrs.find((a) => a.name === 'http-equiv')?.value.toLowerCase() ?? '';
+      if (equiv === 'refresh' || equiv === 'set-cookie')
+        out.push({ rule: RULES.embed, confidence: 0.85, from: tok.pos, to: tok.end });
+    }
+    if (
+      baseName === 'link' &&
+      tok.attrs.some((a) => a.name === 'rel' && /import|stylesheet/i.test(a.value)) &&
+      tok.attrs.some((a) => a.name === 'href')
+    ) {
+      out.push({ rule: RULES.embed, confidence: 0.7, from: tok.pos, to: tok.end });
+    }
+    if (baseName === 'style') {
+      // CSS escapes (`@im\port`) are dropped by the CSS tokenizer.
+      const rest = value.slice(tok.end, tok.end + 2000).replace(/\\/g, '');
+      if (CSS_VECTOR.test(rest))
+        out.push({ rule: RULES.css, confidence: 0.85, from: tok.pos, to: Math.min(value.length, tok.end + 80) });
+    }
+    for (const attr of tok.attrs) inspectAttribute(tok, attr, deadline, depth, out);
+  }
+}
+
+function inspectAttribute(tok: HtmlTag, attr: HtmlAttribute, deadline: number, depth: number, out: Candidate[]): void {
+  const span = { from: attr.pos, to: Math.min(tok.end, attr.pos + attr.name.length + attr.value.length + 3) };
+  const name = attr.name.replace(/^[^a-z]+/, '');
+  if (name.startsWith('on') && name.length > 2) {
+    const js = attr.hasValue ? jsLike(htmlEntityDecode(attr.value), deadline) : 0;
+    const known = EVENT_NAME.test(name);
+    const conf = attr.hasValue ? (known ? 0.9 : 0.8) + (js >= 0.6 ? 0.05 : 0) : tok.closed ? 0.55 : 0.6;
+    out.push({ rule: RULES.handler, confidence: conf, ...span });
+    return;
+  }
+  if (!attr.hasValue) return;
+  const scheme = schemeOf(attr.value);
+  if (SCRIPT_SCHEME.test(scheme)) {
+    out.push({ rule: RULES.url, confidence: URL_ATTRS.has(name) || name === 'srcdoc' ? 0.95 : 0.8, ...span });
+  }
+  if (name === 'srcdoc' && depth === 0) {
+    const inner: Candidate[] = [];
+    const decoded = htmlEntityDecode(attr.value);
+    inspectTags(tokenizeHtml(decoded, deadline, 256), decoded, deadline, 1, inner);
+    out.push({ rule: RULES.embed, confidence: inner.length > 0 ? 0.95 : 0.6, ...span });
+  }
+  if (name === 'style' && CSS_VECTOR.test(htmlEntityDecode(attr.value)))
+    out.push({ rule: RULES.css, confidence: 0.85, ...span });
+}
+
+/** Offsets covered by markdown code (``` fences and `spans`), which renderers show as text. */
+function codeRanges(value: string): Array<[number, number]> {
+  if (!value.includes('`')) return [];
+  const out: Array<[number, number]> = [];
+  for (const m of value.matchAll(/```[\s\S]*?(?:```|$)|`[^`\n]+`/g)) out.push([m.index, m.index + m[0].length]);
+  return out;
+}
+
+/** All rule candidates for one (normalised) variant of a value. */
+function evaluate(value: string, deadline: number): Candidate[] {
+  const out: Candidate[] = [];
+  if (value.includes('<')) inspectTags(tokenizeHtml(value, deadline), value, deadline, 0, out);
+
+  // Attribute breakout without a new tag: `" autofocus onfocus=alert(1) x="`.
+  const attrBreak =
+    /["'`][\s/]*(?:[a-z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?[\s/]+)*(on[a-z]{3,})\s*=\s*(\S[^\n]{0,200})/i.exec(
+      value,
+    );
+  if (attrBreak) {
+    const handler = attrBreak[1]!.toLowerCase();
+    const js = jsLike(attrBreak[2]!.replace(/^["']/, ''), deadline);
+    if (EVENT_NAME.test(handler) ? js >= 0.3 : js >= 0.6) {
+      out.push({
+        rule: RULES.attrBreak,
+        confidence: js >= 0.6 ? 0.9 : 0.7,
+        from: attrBreak.index,
+        to: attrBreak.index + attrBreak[0].length,
+      });
+    }
+  }
+  // `"onzoom=` / `'formaction=`: a quote closing the attribute, then a new dangerous attribute.
+  const probe = /^\s*["'][\s/]*(on[a-z]{3,}|formaction|srcdoc|xlink:href)\s*=\s*$/i.exec(value);
+  if (probe && (EVENT_NAME.test(probe[1]!.toLowerCase()) || !probe[1]!.toLowerCase().startsWith('on'))) {
+    out.push({ rule: RULES.attrBreak, confidence: 0.65, from: 0, to: value.length });
+  }
+  // JSFuck: JavaScript written with six characters.
+  const fuck = /[[\]()!+]{24,}/.exec(value);
+  if (fuck && /\[\]/.test(fuck[0]) && /!\+?\[\]|\+\[\]/.test(fuck[0])) {
+    out.push({
+      rule: RULES.jsBreak,
+      confidence: fuck[0].length >= 48 ? 0.9 : 0.7,
+      from: fuck.index,
+      to: fuck.index + fuck[0].length,
+    });
+  }
+  // Tagged templates calling a sink: [].sort.call`${alert}1337`.
+  const tagged = /\.(?:call|apply|bind)\s*`[^`]*\$\{\s*(\w+)\s*\}/.exec(value);
+  if (tagged) {
+    out.push({
+      rule: RULES.jsBreak,
+      confidence: CALL_SINKS.has(tagged[1]!) ? 0.9 : 0.7,
+      from: tagged.index,
+      to: tagged.index + tagged[0].length,
+    });
+  }
+  // A script URL as the whole value (it may be reflected into href/src).
+  const trimmed = value.replace(/^["'\s>]+/, '');
+  const scheme = schemeOf(trimmed);
+  if (SCRIPT_SCHEME.test(scheme)) {
+    const colon = value.indexOf(':');
+    const body = htmlEntityDecode(value.slice(colon + 1));
+    // A scheme spelled with entities or control characters is obfuscated on purpose.
+    const obfuscated = !/^(?:java|vb|live|mocha)script:|^data:/i.test(trimmed);
+    const js = obfuscated ? 0.8 : scheme.startsWith('data:') ? 0.6 : jsLike(body, deadline);
+    if (js >= 0.5 || /^(?:java|vb)script:\s*$/.test(scheme)) {
+      out.push({ rule: RULES.url, confidence: js >= 0.7 ? 0.9 : 0.7, from: 0, to: Math.min(value.length, 120) });
+    }
+  } else if (/(?:java|vb)script\s*:/i.test(value) && /[("'<>=]/.test(value)) {
+    // Embedded further in: `x=x:url(javascript`, `<a href=javascript:…` outside a parsed tag.
+    const at = value.search(/(?:java|vb)script\s*:/i);
+    const js = jsLike(value.slice(value.indexOf(':', at) + 1), deadline);
+    if (js >= 0.6) out.push({ rule: RULES.url, confidence: 0.75, from: at, to: Math.min(value.length, at + 120) });
+  }
+  if (CSS_VECTOR.test(value) && /[:(]/.test(value)) {
+    const at = value.search(CSS_VECTOR);
+    out.push({
+      rule: RULES.css,
+      confidence: /expression\s*\(|-moz-binding|url\s*\(\s*['"]?\s*(?:java|vb)script/i.test(value) ? 0.75 : 0.5,
+      from: at,
+      to: Math.min(value.length, at + 80),
+    });
+  }
+  const tpl = TEMPLATE.exec(value);
+  if (tpl) out.push({ rule: RULES.template, confidence: 0.85, from: tpl.index, to: tpl.index + tpl[0].length });
+
+  for (const f of jsInjection(value, deadline))
+    out.push({ rule: RULES.jsBreak, confidence: f.confidence, from: f.from, to: f.to });
+  if (/[(`]/.test(value)) {
+    const toks = lexJs(value, deadline, 1024);
+    for (const s of findSinks(toks)) {
+      // Bare `alert(1)`: a proof-of-concept payload when the argument is a literal or a source.
+      const argTok = toks.find((t) => t.pos > s.from && t.pos < s.to + 40 && t.text !== '(' && t.text !== '?.(');
+      const literalArg =
+        !!argTok &&
+        (argTok.type === 'num' ||
+          argTok.type === 'str' ||
+          argTok.type === 'tpl' ||
+          /^(?:document|window|top|this|self)$/.test(argTok.text));
+      const emptyCall = !!argTok && argTok.text === ')' && /^(?:alert|prompt|confirm)\(\)$/.test(s.what);
+      const conf =
+        s.what.endsWith('[…]') || s.what === 'new Function' || s.what === '[].constructor'
+          ? 0.85
+          : s.confidence >= 0.9
+            ? literalArg || emptyCall
+              ? 0.7
+              : 0.5
+            : s.confidence * 0.6;
+      out.push({ rule: RULES.sink, confidence: conf, from: s.from, to: s.to });
+    }
+  }
+  const ranges = codeRanges(value);
+  if (ranges.length > 0) {
+    // Markdown code is rendered as text; still reported at high sensitivity.
+    for (const c of out) if (ranges.some(([a, b]) => c.from >= a && c.from < b)) c.confidence -= 0.4;
+  }
+  return out;
+}
+
+/** The variants of a value a browser or back end might see: as sent, and each encoding undone once. */
+function variants(value: string): Array<[string, number]> {
+  const out: Array<[string, number]> = [[value, 0]];
+  const seen = new Set([value]);
+  const add = (v: string, penalty: number): void => {
+    if (!seen.has(v)) {
+      seen.add(v);
+      out.push([v, penalty]);
+    }
+  };
+  add(percentDecode(value), 0);
+  add(foldFullWidth(value), 0.05);
+  add(unicodeEscapeDecode(value), 0.05);
+  // Entity-encoded markup is inert in HTML text; only a second decoding (by the app) revives it.
+  if (/&(?:lt|gt|#0*60|#x0*3c|quot);?/i.test(value)) add(htmlEntityDecode(value), 0.15);
+  // UTF-7 (`+ADw-script+AD4-`) and half-width high-bit forms (`\u00bcscript\u00be`) that
+  // legacy decoders fold to `<` and `>`.
+  if (/\+AD[w4]-/.test(value))
+    add(
+      value
+        .replace(/\+ADw-/g, '<')
+        .replace(/\+AD4-/g, '>')
+        .replace(/\+ACI-/g, '"')
+        .replace(/\+ACc-/g, "'"),
+      0.1,
+    );
+  if (/[\u00bc\u00be]/.test(value))
+    add(
+      value.replace(/[\u00a0-\u00ff]/g, (c) => String.fromCharCode(c.charCodeAt(0) & 0x7f)),
+      0.1,
+    );
+  return out;
+}
+
+export const xssDetector: Detector = {
+  id: 'xss',
+  inspectPoint(point, ctx) {
+    const value = point.value;
+    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc\[]/.test(value)) return [];
+    const hits: Hit[] = [];
+    for (const [variant, penalty] of variants(value)) {
+      for (const c of evaluate(variant, ctx.deadline)) {
+        hits.push({
+          attackType: 'xss',
+          ruleId: c.rule.id,
+          severity: c.rule.severity,
+          confidence: Math.round(Math.max(0, Math.min(1, c.confidence - penalty)) * 100) / 100,
+          fragment: variant.slice(c.from, Math.max(c.to, c.from + 1)),
+          reason: penalty > 0 ? `${c.rule.reason} (after decoding)` : c.rule.reason,
+        });
+      }
+    }
+    return selectHits(hits, ctx.sensitivity, point.location);
+  },
+};

@@ -374,7 +374,7 @@ function selectListAt(toks: Tok[], i: number): { ok: boolean; strong: boolean } 
       return { ok: true, strong: true };
     if (word(next, 'FROM', 'INTO')) return { ok: true, strong: false };
     if (next.type === 'k' && word(next, 'AS')) return { ok: true, strong: true };
-    if (next.type === 'n' && word(toks[j + 2], 'FROM')) return { ok: true, strong: false };
+    if (next.type === 'n' && (word(toks[j + 2], 'FROM') || !toks[j + 2])) return { ok: true, strong: false };
     return { ok: false, strong: false };
   }
   return { ok: false, strong: false };
@@ -469,28 +469,37 @@ function breakIndex(toks: Tok[], context: SqlContext): { at: number; lead: 'stri
 /** Scores the comparison / boolean expression starting at i (just after AND/OR). */
 function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: number; end: number } {
   let j = i;
-  while (toks[j]?.type === '(' || word(toks[j], 'NOT') || (toks[j]?.type === 'o' && toks[j]?.text === '!')) j++;
+  while (
+    toks[j]?.type === '(' ||
+    word(toks[j], 'NOT', '{') ||
+    (toks[j]?.type === 'o' && (toks[j]?.text === '!' || toks[j]?.text === '{'))
+  ) {
+    j++;
+  }
   const a = toks[j];
   if (!a) return { conf: 0, end: j };
   if (a.type === 'E' && a.text === 'SELECT') return { conf: 0.9, end: j + 1 };
   if (a.type === 'f' && toks[j + 1]?.type === '(') {
     const end = skipParens(toks, j + 1);
     const op = toks[end];
-    if (op?.type === 'o' && operandEnd(toks, end + 1) > 0) return { conf: 0.9, end: operandEnd(toks, end + 1) };
+    if (op?.type === 'o' && op.text !== '}' && operandEnd(toks, end + 1) > 0)
+      return { conf: 0.9, end: operandEnd(toks, end + 1) };
     // `' and exists(select …)`, `' and ascii(…)` on its own is a boolean probe.
     return { conf: word(a, 'EXISTS') || toks.slice(j, end).some((x) => x.type === 'E') ? 0.85 : 0.65, end };
   }
   const aEnd = operandEnd(toks, j);
   if (aEnd < 0) return { conf: 0, end: j };
   const op = toks[aEnd];
-  if (op?.type === 'o' && op.text !== '*' && op.text !== '/') {
+  if (op?.type === 'o' && op.text !== '*' && op.text !== '/' && op.text !== '}' && op.text !== '[') {
+    if (word(op, 'NOTNULL', 'ISNULL')) return { conf: 0.8, end: aEnd + 1 };
     // BETWEEN x AND y, IS NULL, IN (…), LIKE …
     let bStart = aEnd + 1;
     if (word(toks[bStart], 'NOT')) bStart++;
     const bEnd = operandEnd(toks, bStart);
     if (bEnd < 0) {
       if (word(op, 'IS') || word(op, 'IN')) return { conf: 0.8, end: bStart };
-      return { conf: 0, end: j };
+      // `test' or 1=` : a comparison cut where the application's own text continues.
+      return { conf: bStart >= toks.length && isLiteral(a) ? 0.6 : 0, end: bStart };
     }
     const b = toks[bStart]!;
     const aTok = toks[aEnd - 1]!;
@@ -502,8 +511,8 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
     return { conf: 0.6, end: bEnd };
   }
   // `' or 1--`, `' or true#`: a bare truth value, then the rest of the query commented out.
-  if ((a.type === '1' || a.type === 's') && (aEnd >= toks.length || commentAt.has(aEnd))) {
-    return { conf: commentAt.has(aEnd) ? 0.85 : 0.55, end: aEnd };
+  if ((a.type === '1' || a.type === 's') && (aEnd >= toks.length || commentAt.has(aEnd) || toks[aEnd]?.type === ';')) {
+    return { conf: commentAt.has(aEnd) || toks[aEnd]?.type === ';' ? 0.85 : 0.55, end: aEnd };
   }
   return { conf: 0, end: j };
 }
@@ -514,6 +523,36 @@ function span(toks: Tok[], from: number, to: number, textLen: number): { from: n
   return { from: a ? a.pos : 0, to: b ? b.pos : textLen };
 }
 
+const SQL_TYPES = new Set([
+  'INT',
+  'INTEGER',
+  'BIGINT',
+  'SMALLINT',
+  'TEXT',
+  'VARCHAR',
+  'NVARCHAR',
+  'CHAR',
+  'NUMERIC',
+  'DECIMAL',
+  'FLOAT',
+  'REAL',
+  'DOUBLE',
+  'BOOLEAN',
+  'BOOL',
+  'JSON',
+  'JSONB',
+  'REGCLASS',
+  'OID',
+  'BYTEA',
+  'DATE',
+  'TIMESTAMP',
+  'XML',
+  'INT4',
+  'INT8',
+]);
+const JSON_OPERATORS = new Set(['->', '->>', '#>', '#>>', '@>', '<@', '#-', '@?', '@@', '?|', '?&']);
+const CLAUSE_STARTS = new Set(['FROM', 'WHERE', 'HAVING', 'ORDER', 'GROUP']);
+
 /** All rule candidates for one context. */
 function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] {
   const { toks, commentAt } = f;
@@ -522,20 +561,29 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
     if (confidence <= 0) return;
     out.push({ rule, confidence, ...span(toks, from, to, textLen) });
   };
+  // Comments *between* tokens (used as whitespace: `UNION/**/SELECT`) only make sense to SQL.
+  const inlineComments = [...commentAt].some((k) => k > 0 && k < toks.length);
   const brk = breakIndex(toks, context);
   // Confidence multiplier for the position where the break-out happens.
   const leadWeight = brk.lead === 'string' || brk.lead === 'number' ? 1 : brk.lead === 'name' ? 0.75 : 0.9;
+  const endsInComment = commentAt.has(toks.length);
 
   // Anchored rules: what follows the break-out.
   if (brk.at >= 0) {
     const i = brk.at;
     const t = toks[i];
+    const quoted = brk.lead === 'string';
     if (t?.type === '&') {
       const b = booleanScore(toks, i + 1, commentAt);
-      // Bare-start values (`or 1=1`) get the as-is weight; in quote context the string lead is strong.
-      add(RULES.tautology, b.conf * leadWeight, Math.max(0, i - 1), b.end);
+      let conf = b.conf;
+      // `a'or'a`, `'or 1`: logic glued to the closing quote, the application closes the rest.
+      const glued = quoted && t.pos === toks[i - 1]!.pos + toks[i - 1]!.text.length;
+      if (conf === 0 && glued && i + 2 === toks.length && isLiteral(toks[i + 1])) conf = 0.6;
+      // `' and email not similar to id--`: a condition, then the rest of the query cut away.
+      if (conf < 0.75 && quoted && endsInComment && toks.length - i <= 10) conf = 0.75;
+      add(RULES.tautology, conf * leadWeight, Math.max(0, i - 1), b.end);
     }
-    if (brk.lead === 'string' && commentAt.has(i)) {
+    if (quoted && commentAt.has(i)) {
       // `admin'--`: the closing quote, then everything after commented away.
       add(RULES.comment, toks.length - i <= 2 ? 0.8 : 0.7, 0, i);
     }
@@ -551,14 +599,38 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         add(RULES.clause, 0.85, i, Math.min(toks.length, i + 4));
       }
     }
-    if (t?.type === 'o' && brk.lead === 'string' && t.text !== '=') {
-      // `'||(select …)||'`, `'+(select …)+'`, `'||pg_sleep(5)--`.
-      const next = toks[i + 1];
-      if (next?.type === '(' && toks[i + 2]?.type === 'E') add(RULES.clause, 0.9, i, i + 3);
-      else if (next?.type === 'f' && toks[i + 2]?.type === '(') add(RULES.clause, 0.65, i, skipParens(toks, i + 2));
+    if (t?.type === 'E' && brk.lead !== 'none' && brk.lead !== 'name') {
+      // MSSQL runs `'waitfor delay '0:0:5'--` and `') select …` without a `;`.
+      const shape = statementShape(toks, i);
+      add(RULES.stacked, shape >= 0.9 ? shape : quoted && shape > 0 ? 0.6 : 0, i, i + 3);
     }
-    if (t?.type === ';' && brk.lead === 'string' && (i + 1 >= toks.length || commentAt.has(i + 1))) {
+    if (t?.type === 'U' && quoted && word(toks[i + 1], 'SELECT', 'ALL', 'DISTINCT')) {
+      add(RULES.union, 0.8, i, i + 2);
+    }
+    if (t?.type === 'o' && quoted) {
+      const next = toks[i + 1];
+      if (t.text !== '=' && next?.type === '(' && toks[i + 2]?.type === 'E') add(RULES.clause, 0.9, i, i + 3);
+      else if (t.text !== '=' && next?.type === 'f' && toks[i + 2]?.type === '(')
+        add(RULES.clause, 0.65, i, skipParens(toks, i + 2));
+      // `user'collate nocase--`, `x'|email--`, `id'is not-id--`: operator expression, rest cut.
+      if (endsInComment && toks.length - i <= 8) add(RULES.tautology, 0.75, i - 1, toks.length);
+      if (word(t, 'NOTNULL', 'ISNULL')) add(RULES.tautology, 0.7, i - 1, i + 1);
+    }
+    if (t?.type === ';' && quoted && (i + 1 >= toks.length || commentAt.has(i + 1))) {
       add(RULES.comment, 0.7, 0, i + 1);
+    }
+  }
+
+  // Whole-value expressions in the as-is context: `1=1`, `'1'='1`, `x::int`.
+  if (context === 'none' && toks.length >= 3 && toks.length <= 6) {
+    const [a, op, b] = toks;
+    if (
+      isLiteral(a) &&
+      op?.type === 'o' &&
+      isLiteral(b) &&
+      (toks.length === 3 || endsInComment || toks[3]?.type === '&')
+    ) {
+      add(RULES.tautology, a!.text === b!.text || endsInComment ? 0.65 : 0.45, 0, 3);
     }
   }
 
@@ -568,37 +640,43 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
     const prev = toks[i - 1];
     if (t.type === 'U') {
       let j = i + 1;
-      if (word(toks[j], 'ALL', 'DISTINCT')) j++;
+      if (word(toks[j], 'ALL', 'DISTINCT', 'DISTINCTROW')) j++;
       let paren = false;
       while (toks[j]?.type === '(') {
         j++;
         paren = true;
       }
+      const lead =
+        (!!prev && (prev.type === '1' || prev.type === 's' || prev.type === ')' || prev.type === 'v')) ||
+        commentAt.has(i);
       if (toks[j]?.type === 'E' && toks[j]!.text === 'SELECT') {
         const s = selectListAt(toks, j + 1);
-        if (s.ok) {
-          const lead =
-            !prev ||
-            prev.type === '1' ||
-            prev.type === 's' ||
-            prev.type === ')' ||
-            prev.type === 'v' ||
-            commentAt.has(i);
-          const base = s.strong || paren ? 0.95 : 0.75;
-          add(RULES.union, lead ? base : base - 0.2, i, j + 2);
-        }
+        if (s.strong || paren) add(RULES.union, lead || i === 0 ? 0.95 : 0.75, i, j + 2);
+        else if (s.ok || j + 1 >= toks.length) add(RULES.union, lead ? 0.75 : 0.5, i, j + 2);
+      } else if (j >= toks.length && lead && word(toks[i + 1], 'ALL')) {
+        add(RULES.union, 0.55, i, j);
       }
     } else if (t.type === ';') {
       const next = toks[i + 1];
       if (next?.type === 'E') add(RULES.stacked, statementShape(toks, i + 1), i, i + 3);
+      else if (word(next, 'SET') && toks[i + 2]?.type === 'v') add(RULES.stacked, 0.8, i, i + 3);
     } else if (t.type === 'E' && (i === 0 || prev?.type === '(')) {
       // A whole statement as the value, or a parenthesised subquery.
       const shape = statementShape(toks, i);
+      const hasFrom = toks.some((x, k) => k > i && word(x, 'FROM', 'INTO', 'WHERE'));
       if (shape > 0) {
-        const hasFrom = toks.some((x, k) => k > i && word(x, 'FROM', 'INTO', 'WHERE'));
-        const conf = t.text === 'SELECT' ? (shape < 0.9 ? 0.5 : hasFrom ? 0.8 : 0.65) : shape - 0.05;
+        let conf =
+          t.text === 'SELECT' ? (shape < 0.9 ? (i > 0 && hasFrom ? 0.75 : 0.5) : hasFrom ? 0.8 : 0.65) : shape - 0.05;
+        if (inlineComments) conf += 0.2;
         add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
+      } else if (i === 0 && word(t, 'DROP') && toks[1]?.type === 'n' && (toks[2]?.type === ';' || commentAt.has(2))) {
+        add(RULES.statement, 0.7, 0, 2);
+      } else if (t.text === 'SELECT' && toks[i + 1] && TIME_FUNCS.has(toks[i + 1]!.text)) {
+        add(RULES.time, 0.7, i, i + 2);
       }
+    } else if (t.type === 'E' && prev && prev.type !== 'n' && prev.type !== 'E' && prev.type !== 'k') {
+      // `a=/CREATE TABLE x`, `1 DROP TABLE users`: a complete statement inside the value.
+      if (statementShape(toks, i) >= 0.9) add(RULES.stacked, 0.75, i, i + 3);
     } else if (t.type === 'f' || t.type === 'n') {
       const name = t.text;
       const call = toks[i + 1]?.type === '(';
@@ -625,6 +703,8 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
             first.type === 'E')
         ) {
           add(RULES.time, 0.9, i, argsEnd);
+        } else if (!first) {
+          add(RULES.time, 0.5, i, i + 2);
         }
       } else if (OOB_NAMES.has(name) || OOB_NAMES.has(name.replace(/^(?:MASTER|SYS|DBO)?\.+(?:DBO\.)?/, ''))) {
         add(RULES.oob, call || prev?.type === 'E' ? 0.95 : 0.6, i, call ? skipParens(toks, i + 1) : i + 1);
@@ -647,6 +727,8 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E')
       ) {
         add(RULES.catalog, 0.7, i, i + 3);
+      } else if (word(t, 'PROCEDURE') && word(toks[i + 1], 'ANALYSE')) {
+        add(RULES.clause, 0.8, i, i + 2);
       }
     } else if (t.type === 'v' && FINGERPRINT_VARS.test(t.text)) {
       const inExpr =
@@ -657,11 +739,44 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       add(RULES.oob, 0.95, i, i + 3);
     } else if (word(t, 'PROGRAM') && toks[i + 1]?.type === 's' && toks.some((x) => word(x, 'COPY'))) {
       add(RULES.oob, 0.95, i, i + 2);
+    } else if (
+      t.type === '&' &&
+      i > 0 &&
+      isLiteral(toks[i + 1]) &&
+      toks[i + 2]?.type === 'o' &&
+      isLiteral(toks[i + 3]) &&
+      !word(toks[i + 2], 'IS')
+    ) {
+      // Chained condition anywhere: `… AND 2771=1709)`.
+      const lit = toks[i + 1]!.text === toks[i + 3]!.text ? 0.75 : 0.6;
+      add(RULES.tautology, lit, i, i + 4);
+    } else if (
+      t.type === 'o' &&
+      t.text === '::' &&
+      prev &&
+      (prev.type === 'n' || prev.type === ')' || prev.type === 's' || prev.type === '1') &&
+      SQL_TYPES.has(toks[i + 1]?.text ?? '')
+    ) {
+      // PostgreSQL casts: `password::int`, `…)::jsonb` (error-based extraction, JSON tricks).
+      add(RULES.error, prev.type === ')' ? 0.75 : 0.65, i - 1, i + 2);
+    } else if (
+      t.type === 'o' &&
+      JSON_OPERATORS.has(t.text) &&
+      prev?.type === 's' &&
+      (toks[i + 1]?.type === 's' || toks[i + 1]?.type === '1')
+    ) {
+      add(RULES.tautology, 0.6, i - 1, i + 2);
+    } else if (i === 0 && t.type === 'k' && CLAUSE_STARTS.has(t.text)) {
+      // A bare clause as the value: `FROM t WHERE name="x";`.
+      const cmp = toks.findIndex(
+        (x, k) => k > 1 && x.type === 'o' && x.text === '=' && isOperand(toks[k - 1]) && isOperand(toks[k + 1]),
+      );
+      if (cmp > 0 && toks.some((x) => word(x, 'WHERE', 'HAVING'))) add(RULES.clause, 0.7, 0, cmp + 2);
     }
   }
-  if (f.execComment && out.length > 0) {
-    // `/*!50000union*/`: only MySQL runs it, and only an attacker writes it in a parameter.
-    for (const c of out) c.confidence = Math.min(1, c.confidence + 0.1);
+  if (out.length > 0 && (f.execComment || inlineComments)) {
+    // `/*!50000union*/`, `UNION/**/SELECT`: only SQL (and an attacker) writes comments there.
+    for (const c of out) c.confidence = Math.min(1, c.confidence + (f.execComment ? 0.15 : 0.1));
   }
   return out;
 }
@@ -672,33 +787,47 @@ export interface SqlAnalysis {
   truncated: boolean;
 }
 
+/** Look-alike quotes that some back ends (best-fit charset conversion) turn into `'`. */
+const QUOTE_LOOKALIKES = /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\u0060\uff07]/g;
+
 /**
  * Evaluates `value` in every applicable context and returns every candidate hit (unfiltered by
  * sensitivity; see detect-util.selectHits). Pure; linear in the value.
  */
 export function analyzeSql(value: string, deadline = Infinity): SqlAnalysis {
-  const contexts: SqlContext[] = ['none'];
-  if (value.includes("'")) contexts.push("'");
-  if (value.includes('"')) contexts.push('"');
   const hits: Hit[] = [];
   let truncated = false;
-  for (const context of contexts) {
-    const text = context === 'none' ? value : context + value;
-    const lexed = lexSql(text, deadline);
+  const run = (text: string, context: SqlContext, backslashEscapes: boolean, note: string, penalty: number): void => {
+    const prefixed = context === 'none' ? text : context + text;
+    const lexed = lexSql(prefixed, { deadline, backslashEscapes });
     truncated ||= lexed.truncated;
     const folded = fold(lexed.tokens, lexed.mysqlExecComment);
-    for (const c of evaluate(folded, context, text.length)) {
-      const offset = context === 'none' ? 0 : 1;
+    const offset = context === 'none' ? 0 : 1;
+    for (const c of evaluate(folded, context, prefixed.length)) {
       const fragment =
-        value.slice(Math.max(0, c.from - offset), Math.max(0, c.to - offset)).trim() || value.slice(0, 200);
+        text.slice(Math.max(0, c.from - offset), Math.max(0, c.to - offset)).trim() || text.slice(0, 200);
+      const where = context === 'none' ? '' : ` (breaks out of a ${context}-quoted string${note})`;
       hits.push({
         attackType: 'sqli',
         ruleId: c.rule.id,
         severity: c.rule.severity,
-        confidence: Math.round(Math.min(1, c.confidence) * 100) / 100,
+        confidence: Math.round(Math.max(0, Math.min(1, c.confidence - penalty)) * 100) / 100,
         fragment,
-        reason: context === 'none' ? c.rule.reason : `${c.rule.reason} (breaks out of a ${context}-quoted string)`,
+        reason: c.rule.reason + where,
       });
+    }
+  };
+  const variants: Array<[string, string, number]> = [[value, '', 0]];
+  if (QUOTE_LOOKALIKES.test(value) && /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\uff07]/.test(value)) {
+    variants.push([value.replace(QUOTE_LOOKALIKES, "'"), ', look-alike quotes', 0.1]);
+  }
+  for (const [text, note, penalty] of variants) {
+    run(text, 'none', true, note, penalty);
+    for (const q of ["'", '"'] as const) {
+      if (!text.includes(q)) continue;
+      run(text, q, true, note, penalty);
+      // `\'` closes the string on every engine but MySQL.
+      if (text.includes('\\' + q)) run(text, q, false, `${note}, backslash taken literally`, penalty);
     }
   }
   return { hits, truncated };

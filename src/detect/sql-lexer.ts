@@ -96,6 +96,9 @@ const OPERATOR_WORDS: ReadonlySet<string> = new Set([
   'ESCAPE',
   'COLLATE',
   'SIMILAR',
+  'NOTNULL',
+  'ISNULL',
+  'OVERLAPS',
 ]);
 const LITERAL_WORDS: ReadonlySet<string> = new Set(['NULL', 'TRUE', 'FALSE', 'UNKNOWN']);
 const KEYWORDS: ReadonlySet<string> = new Set([
@@ -318,11 +321,25 @@ function isSpace(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f' || c === '\u00a0';
 }
 
+export interface LexOptions {
+  /** `performance.now()` value after which lexing stops (`truncated`). */
+  deadline?: number;
+  maxTokens?: number;
+  /**
+   * Whether `\` escapes a quote inside strings (MySQL default). PostgreSQL (standard strings),
+   * MSSQL, Oracle and SQLite take `\` literally, so `\'` closes the string there.
+   */
+  backslashEscapes?: boolean;
+}
+
 /**
  * Splits `input` into SQL tokens. Linear time; stops at `maxTokens` or when `performance.now()`
  * passes `deadline`, and says so in `truncated`.
  */
-export function lexSql(input: string, deadline = Infinity, maxTokens = 4096): LexResult {
+export function lexSql(input: string, options: LexOptions = {}): LexResult {
+  const deadline = options.deadline ?? Infinity;
+  const maxTokens = options.maxTokens ?? 4096;
+  const backslash = options.backslashEscapes ?? true;
   const tokens: SqlToken[] = [];
   const n = input.length;
   let i = 0;
@@ -384,14 +401,14 @@ export function lexSql(input: string, deadline = Infinity, maxTokens = 4096): Le
     }
     // Strings, including prefixed forms N'…' X'…' B'…' E'…' and Oracle q'[…]'.
     if (c === "'" || c === '"') {
-      i = lexQuoted(input, i, c, push, start);
+      i = lexQuoted(input, i, c, push, start, backslash);
       continue;
     }
     if (
       (c === 'N' || c === 'n' || c === 'X' || c === 'x' || c === 'B' || c === 'b' || c === 'E' || c === 'e') &&
       c2 === "'"
     ) {
-      i = lexQuoted(input, i + 1, "'", push, start);
+      i = lexQuoted(input, i + 1, "'", push, start, backslash);
       continue;
     }
     if ((c === 'q' || c === 'Q') && c2 === "'" && i + 2 < n) {
@@ -496,12 +513,12 @@ export function lexSql(input: string, deadline = Infinity, maxTokens = 4096): Le
 type Push = (type: SqlTokenType, text: string, pos: number, extra?: Partial<SqlToken>) => void;
 
 /** Lexes a string opened by `q` at `i`; doubled quotes and backslash escapes stay inside. */
-function lexQuoted(input: string, i: number, q: string, push: Push, start: number): number {
+function lexQuoted(input: string, i: number, q: string, push: Push, start: number, backslash: boolean): number {
   const n = input.length;
   let j = i + 1;
   while (j < n) {
     const ch = input.charCodeAt(j);
-    if (ch === 92 /* \ */) {
+    if (backslash && ch === 92 /* \ */) {
       j += 2;
       continue;
     }
@@ -545,6 +562,9 @@ function lexNumber(input: string, i: number): number {
     } else {
       i = save;
     }
+  } else if ((input[i] === 'e' || input[i] === 'E') && input[i - 1] === '.' && !WORD_PART.test(input[i + 1] ?? '')) {
+    // MySQL reads `1.e` as a number; `1.e(select …)` is a known keyword-splitting trick.
+    i++;
   }
   return i;
 }
