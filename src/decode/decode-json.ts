@@ -55,8 +55,6 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
   let i = 0;
   let values = 0;
   let tokens = 0;
-  /** Depth at which emission stopped (json_depth), or -1. */
-  let skipFrom = -1;
   const n = text.length;
   let pendingLocation = prefix;
 
@@ -81,7 +79,6 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
     }
     if (++tokens % CLOCK_EVERY === 0 && timeUp(ctx)) return { errorAt: -1, values };
     if (ctx.stopped) return { errorAt: -1, values };
-    const emitting = skipFrom === -1;
     switch (expect) {
       case Expect.Done:
         return fail(i, 'data after the JSON value');
@@ -104,7 +101,6 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         }
         if (c === (top.array ? 93 : 125)) {
           stack.pop();
-          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
           i++;
           afterValue();
           continue;
@@ -115,7 +111,6 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
       case Expect.KeyOrEnd: {
         if (c === 125 && expect === Expect.KeyOrEnd) {
           stack.pop();
-          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
           i++;
           afterValue();
           continue;
@@ -124,7 +119,7 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         const s = readString(text, i);
         const top = stack[stack.length - 1]!;
         pendingLocation = childLocation(top.location, s.value);
-        if (emitting) emitKey(ctx, pendingLocation, s.value, chain);
+        emitKey(ctx, pendingLocation, s.value, chain);
         if (s.end < 0) return fail(n, 'unterminated string');
         i = s.end;
         expect = Expect.Colon;
@@ -134,21 +129,23 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
       case Expect.ValueOrEnd: {
         if (c === 93 && expect === Expect.ValueOrEnd) {
           stack.pop();
-          if (skipFrom !== -1 && stack.length < skipFrom) skipFrom = -1;
           i++;
           afterValue();
           continue;
         }
         if (c === 123 || c === 91) {
-          // Frames past the depth limit get no location: building ever longer location
-          // strings for a 100k-deep document would be quadratic.
-          const deep = skipFrom !== -1 || stack.length >= maxDepth;
-          const location = deep ? '' : valueLocation();
-          stack.push({ array: c === 91, location, index: 0 });
-          if (skipFrom === -1 && stack.length > maxDepth) {
-            skipFrom = stack.length;
+          if (stack.length >= maxDepth) {
+            // Past the limit the subtree is skipped in one tight scan: no frames, no
+            // locations, no points (a 100k-deep document costs one pass over its bytes).
             addAnomaly(ctx, ANOMALY.jsonDepth, prefix, `nested deeper than ${maxDepth}`);
+            const end = skipContainer(text, i);
+            if (end < 0) return fail(n, 'truncated');
+            values++;
+            i = end;
+            afterValue();
+            continue;
           }
+          stack.push({ array: c === 91, location: valueLocation(), index: 0 });
           expect = c === 91 ? Expect.ValueOrEnd : Expect.KeyOrEnd;
           i++;
           continue;
@@ -156,7 +153,7 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         if (c === 34) {
           const s = readString(text, i);
           values++;
-          if (emitting) emitValue(ctx, valueLocation(), s.value, chain);
+          emitValue(ctx, valueLocation(), s.value, chain);
           if (s.end < 0) return fail(n, 'unterminated string');
           i = s.end;
           afterValue();
@@ -167,7 +164,7 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         const literal = text.slice(i, j);
         if (!isJsonLiteral(literal)) return fail(i, 'unexpected token');
         values++;
-        if (emitting && literal !== 'null') emitValue(ctx, valueLocation(), literal, chain, false);
+        if (literal !== 'null') emitValue(ctx, valueLocation(), literal, chain, false);
         i = j;
         afterValue();
         continue;
@@ -178,6 +175,38 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
   return { errorAt: -1, values };
 }
 
+/** Offset just after the container opening at `start`, or -1 when it never closes. */
+function skipContainer(text: string, start: number): number {
+  let depth = 0;
+  const n = text.length;
+  for (let k = start; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 34) {
+      const end = closingQuote(text, k);
+      if (end < 0) return -1;
+      k = end;
+    } else if (c === 91 || c === 123) {
+      depth++;
+    } else if (c === 93 || c === 125) {
+      if (--depth === 0) return k + 1;
+    }
+  }
+  return -1;
+}
+
+/** Offset of the quote closing the string opened at `start`, or -1. */
+function closingQuote(text: string, start: number): number {
+  let j = text.indexOf('"', start + 1);
+  while (j !== -1) {
+    let k = j - 1;
+    while (text.charCodeAt(k) === 92) k--;
+    // An odd number of backslashes before the quote escapes it.
+    if ((j - 1 - k) % 2 === 0) return j;
+    j = text.indexOf('"', j + 1);
+  }
+  return -1;
+}
+
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function isJsonLiteral(s: string): boolean {
@@ -186,19 +215,10 @@ function isJsonLiteral(s: string): boolean {
 
 /** Reads the string starting at the quote at `start`; end is -1 when it never closes. */
 function readString(text: string, start: number): { value: string; end: number } {
-  let j = text.indexOf('"', start + 1);
-  let escaped = false;
-  while (j !== -1) {
-    let k = j - 1;
-    while (text.charCodeAt(k) === 92) k--;
-    // An odd number of backslashes before the quote escapes it.
-    if ((j - 1 - k) % 2 === 0) break;
-    escaped = true;
-    j = text.indexOf('"', j + 1);
-  }
+  const j = closingQuote(text, start);
   const end = j === -1 ? text.length : j;
   const raw = text.slice(start + 1, end);
-  if (!escaped && raw.indexOf('\\') === -1) return { value: raw, end: j === -1 ? -1 : j + 1 };
+  if (raw.indexOf('\\') === -1) return { value: raw, end: j === -1 ? -1 : j + 1 };
   let value: string;
   try {
     value = JSON.parse(`"${raw}"`) as string;

@@ -98,7 +98,10 @@ export function walkMultipart(
   let pos = first + delim.length;
   let parts = 0;
   while (!ctx.stopped) {
-    if (body[pos] === 45 && body[pos + 1] === 45) return parts; // closing delimiter
+    if (body[pos] === 45 && body[pos + 1] === 45) {
+      if (parts === 0) addAnomaly(ctx, ANOMALY.multipartMalformed, prefix, 'closing boundary before any part');
+      return parts;
+    }
     const lineEnd = body.indexOf(10, pos);
     if (lineEnd === -1) break;
     const headStart = lineEnd + 1;
