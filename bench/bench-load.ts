@@ -1,0 +1,297 @@
+/**
+ * `npm run bench load`: shadowtap under a realistic mirrored mix, over HTTP/1.1 and h2c,
+ * at its capacity and at 2× and 5× overload, next to nginx + ModSecurity v3 + OWASP CRS
+ * PL1 analysing the same mix (when Debian's packages are installed).
+ *
+ * Everything runs on loopback, each party in its own process: shadowtap
+ * (`shadowtap serve` from the sources), the load generator (bench/load-gen.ts), nginx.
+ * Numbers come from shadowtap's own /metrics (analysed/shed/received deltas, RSS) and from
+ * the generator (response times of the shadow listener). Phase length: BENCH_PHASE_S
+ * (default 4 s); the whole run stays around a minute.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/nginx.js';
+import type { BenchReport } from './bench-types.js';
+import { runLoad, type LoadResult, type LoadSpec } from './load-gen.js';
+import { loadMix, mixSummary } from './load-mix.js';
+import { crsVersion, modsecurityMissing, startModsecNginx } from './modsecurity.js';
+
+const PHASE_S = Number(process.env.BENCH_PHASE_S ?? 4);
+const HOST = 'shop.example.com';
+const MIX = { seed: 42, mixCount: 400 };
+
+interface Snapshot {
+  at: number;
+  received: number;
+  analyzed: number;
+  rejected: number;
+  shed: Record<string, number>;
+  rss: number;
+}
+
+function getText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Reads the counters the report needs from shadowtap's Prometheus text. */
+async function snapshot(adminPort: number): Promise<Snapshot> {
+  const text = await getText(adminPort, '/metrics');
+  const snap: Snapshot = { at: Date.now(), received: 0, analyzed: 0, rejected: 0, shed: {}, rss: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(?:\{([^}]*)\})? ([\d.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const [, name, labels, raw] = m;
+    const value = Number(raw);
+    if (name === 'shadowtap_received_total') snap.received += value;
+    else if (name === 'shadowtap_analyzed_total') snap.analyzed += value;
+    else if (name === 'shadowtap_rejected_total') snap.rejected += value;
+    else if (name === 'process_resident_memory_bytes') snap.rss = value;
+    else if (name === 'shadowtap_shed_total') {
+      const reason = /reason="([^"]*)"/.exec(labels ?? '')?.[1] ?? 'unknown';
+      snap.shed[reason] = (snap.shed[reason] ?? 0) + value;
+    }
+  }
+  return snap;
+}
+
+const shedTotal = (s: Snapshot): number => Object.values(s.shed).reduce((a, b) => a + b, 0);
+
+async function startServer(): Promise<{
+  child: ChildProcess;
+  shadowPort: number;
+  adminPort: number;
+  stop: () => Promise<void>;
+}> {
+  const [shadowPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const entry = fileURLToPath(new URL('./serve-process.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      entry,
+      '--shadow-port',
+      String(shadowPort),
+      '--grpc-port',
+      String(grpcPort),
+      '--admin-port',
+      String(adminPort),
+      '--set',
+      'log.level=warn',
+      '--set',
+      'shadow.host=127.0.0.1',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      if ((await getText(adminPort, '/readyz')).length >= 0) break;
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('shadowtap did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    child,
+    shadowPort,
+    adminPort,
+    async stop() {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+interface PhaseResult {
+  load: LoadResult;
+  analyzedPerS: number;
+  shed: Record<string, number>;
+  shedTotal: number;
+  received: number;
+  accounted: boolean;
+  rssMax: number;
+}
+
+/**
+ * One load phase against shadowtap. /metrics is sampled every 250 ms while the generator
+ * runs; the analysed rate is taken over the window in which requests kept arriving (so the
+ * generator's start-up and the queue's drain afterwards do not dilute or inflate it).
+ */
+async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
+  const before = await snapshot(adminPort);
+  const samples: Snapshot[] = [before];
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      await new Promise((r) => setTimeout(r, 250));
+      samples.push(await snapshot(adminPort));
+    }
+  })();
+  const load = await runLoad(spec);
+  running = false;
+  await sampler;
+  const active = samples.filter((s, i) => i > 0 && s.received > samples[i - 1]!.received);
+  const first = active[0] ?? before;
+  const last = active[active.length - 1] ?? before;
+  const window = (last.at - first.at) / 1000;
+  const analyzedPerS = window > 0 ? (last.analyzed - first.analyzed) / window : 0;
+
+  // Drain: wait until every received request is analysed, shed or rejected.
+  let after = await snapshot(adminPort);
+  const drainDeadline = Date.now() + 15000;
+  while (after.analyzed + shedTotal(after) + after.rejected < after.received && Date.now() < drainDeadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await snapshot(adminPort);
+  }
+  const shed: Record<string, number> = {};
+  for (const [reason, v] of Object.entries(after.shed)) {
+    const d = v - (before.shed[reason] ?? 0);
+    if (d > 0) shed[reason] = d;
+  }
+  const received = after.received - before.received;
+  const analyzed = after.analyzed - before.analyzed;
+  const rejected = after.rejected - before.rejected;
+  const shedSum = Object.values(shed).reduce((a, b) => a + b, 0);
+  return {
+    load,
+    analyzedPerS: Math.round(analyzedPerS),
+    shed,
+    shedTotal: shedSum,
+    received,
+    accounted: received === analyzed + shedSum + rejected,
+    rssMax: Math.max(...samples.map((s) => s.rss), after.rss),
+  };
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
+function row(system: string, protocol: string, loadName: string, p: PhaseResult): Record<string, string | number> {
+  const shedText = Object.entries(p.shed)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+  return {
+    system,
+    protocol,
+    load: loadName,
+    'offered req/s': p.load.offeredRate ?? 'max (closed loop)',
+    'answered req/s': p.load.achievedRate,
+    'analysed req/s': p.analyzedPerS,
+    shed:
+      p.shedTotal === 0
+        ? '0'
+        : `${p.shedTotal} (${Math.round((100 * p.shedTotal) / Math.max(1, p.received))}%; ${shedText})`,
+    'p50 ms': p.load.p50Ms,
+    'p99 ms': p.load.p99Ms,
+    'RSS MB': mb(p.rssMax),
+    accounted: p.accounted ? `yes (${p.received} received)` : `NO (received ${p.received})`,
+  };
+}
+
+export default async function benchLoad(): Promise<BenchReport> {
+  const rows: Array<Record<string, string | number>> = [];
+  const notes: string[] = [];
+  const capacity: Record<string, number> = {};
+  let worstP99At5x = 0;
+  let maxRss = 0;
+
+  const server = await startServer();
+  try {
+    for (const protocol of ['h1', 'h2'] as const) {
+      const base = { protocol, port: server.shadowPort, durationS: PHASE_S, host: HOST, ...MIX };
+      // Capacity: closed loop, as fast as the listener answers; admission sheds the excess,
+      // so the analysed rate is the pool's capacity on this mix.
+      const cap = await phase(server.adminPort, {
+        ...base,
+        connections: protocol === 'h1' ? 16 : 4,
+        streamsPerSession: 8,
+      });
+      capacity[protocol] = cap.analyzedPerS;
+      rows.push(row('shadowtap', protocol === 'h1' ? 'HTTP/1.1' : 'h2c', 'capacity (closed loop)', cap));
+      maxRss = Math.max(maxRss, cap.rssMax);
+      for (const factor of [2, 5]) {
+        const rate = Math.max(100, Math.round(cap.analyzedPerS * factor));
+        const p = await phase(server.adminPort, { ...base, connections: protocol === 'h1' ? 64 : 8, rate });
+        rows.push(row('shadowtap', protocol === 'h1' ? 'HTTP/1.1' : 'h2c', `${factor}× capacity`, p));
+        maxRss = Math.max(maxRss, p.rssMax);
+        if (factor === 5) worstP99At5x = Math.max(worstP99At5x, p.load.p99Ms);
+        if (p.load.unsent > 0)
+          notes.push(
+            `${protocol} ${factor}×: the generator could not send ${p.load.unsent} of the offered requests on time (its own CPU limit).`,
+          );
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+
+  const missing = modsecurityMissing();
+  let modsecRate: number | null = null;
+  if (missing) {
+    notes.push(`nginx + ModSecurity + CRS comparison skipped: ${missing}.`);
+  } else {
+    const modsec = await startModsecNginx({ workers: 2, engine: 'DetectionOnly' });
+    try {
+      const load = await runLoad({
+        protocol: 'h1',
+        port: modsec.port,
+        durationS: PHASE_S,
+        connections: 16,
+        host: HOST,
+        ...MIX,
+      });
+      modsecRate = load.achievedRate;
+      const rss = modsec.rss();
+      rows.push({
+        system: `nginx + ModSecurity v3 + CRS ${crsVersion()} PL1`,
+        protocol: 'HTTP/1.1',
+        load: 'capacity (closed loop)',
+        'offered req/s': 'max (closed loop)',
+        'answered req/s': load.achievedRate,
+        'analysed req/s': load.achievedRate,
+        shed: '0 (inline: every request inspected)',
+        'p50 ms': load.p50Ms,
+        'p99 ms': load.p99Ms,
+        'RSS MB': mb(rss),
+        accounted: `${load.ok} × 2xx, ${modsec.matches()} rule matches logged`,
+      });
+    } finally {
+      await modsec.stop();
+    }
+  }
+
+  const summary = mixSummary(loadMix({ host: HOST, count: MIX.mixCount, seed: MIX.seed }));
+  notes.push(
+    `Mix (${MIX.mixCount} requests, seed ${MIX.seed}, cycled): ${Object.entries(summary)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
+    `shadowtap: default config (workers = cores − 1, queueSize 4096, batchSize 64), \`shadowtap serve\` from the sources in its own process; load generator in another process (autocannon for HTTP/1.1, node:http2 for h2c). ${PHASE_S} s per phase.`,
+    'Analysed req/s: shadowtap_analyzed_total delta over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission.',
+    'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
+    'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections.',
+  );
+  if (modsecRate !== null && capacity.h1) {
+    const ratio = capacity.h1 / Math.max(1, modsecRate);
+    notes.push(
+      `Ratio (HTTP/1.1, analysed req/s): shadowtap ${capacity.h1} / ModSecurity ${modsecRate} = ${ratio.toFixed(1)}× — target ≥ 10×: ${ratio >= 10 ? 'met' : 'NOT met'}.`,
+    );
+  }
+  notes.push(
+    `Shadow listener p99 at 5× overload: ${worstP99At5x} ms (target < 5 ms: ${worstP99At5x < 5 ? 'met' : 'NOT met'}); max RSS ${mb(maxRss)} MB (target < 512 MB: ${mb(maxRss) < 512 ? 'met' : 'NOT met'}).`,
+  );
+  return { name: 'Load: shadowtap vs nginx + ModSecurity + CRS', rows, notes };
+}
