@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { resolveConfig, type Options, mergeOptions } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startShadowtap, type Shadowtap } from '../../src/server.js';
@@ -26,10 +26,10 @@ export async function startTestServer(options: Options = {}): Promise<Shadowtap>
 }
 
 /** A subscriber that collects every event; `until` waits for a condition. */
-export function subscribe(grpcPort: number, request: Partial<SubscribeRequest> = {}) {
-  const client = new DetectionServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+export function subscribe(grpcPort: number, request: Partial<SubscribeRequest> = {}, opts: ClientOptions = {}) {
+  const client = grpcClient(grpcPort, opts);
   const events: SubscribeResponse[] = [];
-  const call = client.subscribe({ resumeAfterSequence: 0, ...request });
+  const call = client.subscribe({ resumeAfterSequence: 0, ...request }, opts.metadata ?? new Metadata());
   let ended: Error | null | undefined;
   const listeners = new Set<() => void>();
   const notify = (): void => {
@@ -79,6 +79,24 @@ export function subscribe(grpcPort: number, request: Partial<SubscribeRequest> =
       client.close();
     },
   };
+}
+
+/** How a test client connects (defaults: insecure, 127.0.0.1, no metadata). */
+export interface ClientOptions {
+  credentials?: ChannelCredentials;
+  /** Host part of the address, e.g. 'localhost' to match a test certificate. */
+  host?: string;
+  metadata?: Metadata;
+  channelOptions?: ChannelOptions;
+}
+
+/** A DetectionService client for a test server. */
+export function grpcClient(grpcPort: number, opts: ClientOptions = {}): DetectionServiceClient {
+  return new DetectionServiceClient(
+    `${opts.host ?? '127.0.0.1'}:${grpcPort}`,
+    opts.credentials ?? credentials.createInsecure(),
+    opts.channelOptions ?? {},
+  );
 }
 
 /** Waits until the subscription is registered with the hub (Subscribe is asynchronous). */
