@@ -9,12 +9,15 @@ import {
   type EnvoyValidation,
 } from '../src/envoy/validate-envoy.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config objects are walked by path in assertions
+type Cfg = any;
+
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const EXT_PROC = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor';
 
 /** A small but complete bootstrap: listener → route (mirrored) → app, ext_proc filter, two clusters. */
-function bootstrap(): any {
+function bootstrap(): Cfg {
   return {
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
     static_resources: {

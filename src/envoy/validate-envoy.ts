@@ -936,7 +936,16 @@ export function validateEnvoyConfig(doc: unknown, opts: ValidateEnvoyOptions = {
     err(ctx, '', `unknown config type ${JSON.stringify(typeName)}${hint ? ` (did you mean ${hint}?)` : ''}`);
     return { ok: false, type: typeName, errors: ctx.errors, warnings: ctx.warnings };
   }
-  checkValue(ctx, found, doc, '', undefined);
+  const rootTypeUrl = isObject(doc) ? doc['@type'] : undefined;
+  if (rootTypeUrl !== undefined && !SPECIAL_JSON.has(typeName) && typeName !== 'google.protobuf.Any') {
+    // A typed_config copied out on its own keeps its @type: it must name the type asked for.
+    const named = typeof rootTypeUrl === 'string' ? resolveAny(ctx, rootTypeUrl) : undefined;
+    if (named !== found)
+      err(ctx, '@type', `"@type" ${JSON.stringify(rootTypeUrl)} does not match the type validated, ${typeName}`);
+    checkMessage(ctx, found, doc, '', new Set(['@type']));
+  } else {
+    checkValue(ctx, found, doc, '', undefined);
+  }
   checkDuplicates(ctx, ctx.clusters, 'cluster');
   checkDuplicates(ctx, ctx.listeners, 'listener');
   const isBootstrap = typeName === ENVOY_RESOURCE_TYPES['bootstrap'];
