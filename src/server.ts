@@ -5,6 +5,8 @@ import type { Counter } from 'prom-client';
 import { createAdmission, type Admission } from './admission/admission-queue.js';
 import { createDetectPool } from './admission/detect-pool.js';
 import { createShadowListener } from './ingest/shadow-listener.js';
+import { createExtProcMetrics } from './ingest/extproc-metrics.js';
+import { createExtProcService } from './ingest/extproc-service.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { createDetectionService, type ServiceRegistration } from './publish/detection-service.js';
 import { grpcServerCredentials } from './publish/grpc-credentials.js';
@@ -93,9 +95,17 @@ export async function startShadowtap(
       };
     },
   });
+  const extProc = createExtProcService({
+    config: config.extProc,
+    maxRequestBodyBytes: config.analysis.limits.maxBodyBytes,
+    xffTrustedHops: config.shadow.xffTrustedHops,
+    pipeline: admission,
+    metrics: createExtProcMetrics(metrics.registry),
+    logger: logger.child({ component: 'ext-proc' }),
+  });
   const grpc = createGrpcServer({
     config: config.grpc,
-    services: [detectionService, ...(opts.extraServices ?? [])],
+    services: [detectionService, extProc, ...(opts.extraServices ?? [])],
     logger: logger.child({ component: 'grpc' }),
     credentials: grpcCredentials,
   });

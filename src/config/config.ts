@@ -59,6 +59,15 @@ export const analysisSchema = z.strictObject({
   exclusions: z.array(exclusionSchema).default([]),
   /** Detector ids to turn off entirely. */
   disabledDetectors: z.array(z.string()).default([]),
+  /** Response-side detection (ext_proc exchanges that carry a response). */
+  response: z
+    .strictObject({
+      /** National id formats reported as PII in responses (card numbers are always checked). */
+      nationalIds: z.array(z.enum(['us_ssn', 'uk_nino', 'fr_nir', 'es_dni', 'it_cf'])).default([]),
+      /** Response text bytes inspected after decompression. */
+      maxTextBytes: positiveInt.default(256 * 1024),
+    })
+    .prefault({}),
 });
 
 const tlsSchema = z.strictObject({
@@ -206,10 +215,16 @@ export const configSchema = z.strictObject({
           hosts: z.array(z.string()).default([]),
           /** Only these path prefixes (empty = all). */
           pathPrefixes: z.array(z.string()).default([]),
+          /** HTTP status of the immediate_response sent to the client. */
+          status: z.number().int().min(400).max(599).default(403),
         })
         .prefault({}),
       /** Response body bytes kept for response-side detection. */
       maxResponseBodyBytes: positiveInt.default(256 * 1024),
+      /** Concurrent Process streams; more are refused with RESOURCE_EXHAUSTED and counted. */
+      maxStreams: positiveInt.default(10000),
+      /** A stream with no message for this long is closed (what it carried is still analysed), ms. */
+      streamIdleTimeoutMs: positiveInt.default(300000),
     })
     .prefault({}),
   shutdownTimeoutMs: positiveInt.default(10000),

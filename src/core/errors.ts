@@ -130,3 +130,25 @@ export const ERR_SINK_CONFIG = createError(
   'ST_ERR_SINK_CONFIG',
   (sink: string, why: string) => `sink ${sink}: invalid configuration: ${why}`,
 );
+
+// --- ext_proc ----------------------------------------------------------------------------
+export const ERR_EXTPROC_MALFORMED = createError(
+  'ST_ERR_EXTPROC_MALFORMED',
+  (why: string) => `malformed ext_proc message: ${why}`,
+  400,
+);
+export const ERR_EXTPROC_OUT_OF_ORDER = createError(
+  'ST_ERR_EXTPROC_OUT_OF_ORDER',
+  (why: string) => `ext_proc message out of order: ${why}`,
+  400,
+);
+export const ERR_EXTPROC_TOO_MANY_STREAMS = createError(
+  'ST_ERR_EXTPROC_TOO_MANY_STREAMS',
+  (limit: number) => `more than ${limit} concurrent ext_proc streams (extProc.maxStreams)`,
+  503,
+);
+export const ERR_EXTPROC_IDLE = createError(
+  'ST_ERR_EXTPROC_IDLE',
+  (ms: number) => `ext_proc stream idle for ${ms} ms (extProc.streamIdleTimeoutMs)`,
+  408,
+);

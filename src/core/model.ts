@@ -30,6 +30,8 @@ export interface CapturedResponse {
   /** First bytes of the response body (capped). */
   body: Uint8Array;
   bodyTruncated: boolean;
+  /** Who produced the response: 'shadowtap' when ext_proc blocking mode answered it. Default 'upstream'. */
+  origin?: 'upstream' | 'shadowtap';
 }
 
 /** One HTTP request (and maybe its response) as seen by an ingest. */
@@ -113,11 +115,21 @@ export interface Hit {
   reason: string;
 }
 
+/** What the response says about a finding (ext_proc exchanges only). */
+export interface ResponseCorrelation {
+  /** True when the response suggests the attack reached its target. */
+  suggestsSuccess: boolean;
+  /** Short human reason, e.g. 'HTTP 200 with database error text'. */
+  reason: string;
+}
+
 /** A hit bound to the value it was found in. */
 export interface Finding extends Hit {
   location: string;
   chain: string[];
   tags?: string[];
+  /** Set by analysis when the exchange carries a response. */
+  correlation?: ResponseCorrelation;
 }
 
 /** Context handed to detectors. */
@@ -126,6 +138,25 @@ export interface DetectContext {
   request: DecodedRequest;
   /** performance.now() value after which detectors must stop and return what they have. */
   deadline: number;
+}
+
+/** The response as response-side detectors see it: body decompressed and decoded to text once. */
+export interface ResponseView {
+  status: number;
+  headers: HeaderList;
+  /** Lower-cased media type without parameters, '' when absent. */
+  contentType: string;
+  /** Body as text (decompressed when content-encoding allows, capped). */
+  text: string;
+  /** True when the body was cut (capture cap, decompression cap or a decode failure). */
+  truncated: boolean;
+}
+
+/** Context handed to `inspectResponse`. */
+export interface ResponseContext extends DetectContext {
+  response: ResponseView;
+  /** National id formats to look for in responses (e.g. 'us_ssn'), from analysis.response. */
+  nationalIds: readonly string[];
 }
 
 /**
@@ -137,6 +168,8 @@ export interface Detector {
   id: string;
   inspectPoint?(point: Point, ctx: DetectContext): Hit[];
   inspectRequest?(req: DecodedRequest, ctx: DetectContext): Finding[];
+  /** Sees the response once, when the exchange has one (ext_proc); leaks, errors, PII. */
+  inspectResponse?(exchange: CapturedExchange, ctx: ResponseContext): Finding[];
 }
 
 /** What analysis returns for one exchange. */

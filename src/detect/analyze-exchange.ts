@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { AnalysisConfig } from '../config/config.js';
-import type { AnalysisResult, CapturedExchange, Detector, DetectContext, Finding } from '../core/model.js';
+import type { AnalysisResult, CapturedExchange, Detector, DetectContext, Finding, ResponseContext } from '../core/model.js';
 import { decodeRequest } from '../decode/decode-request.js';
+import { correlateFindings } from './detect-response-correlate.js';
+import { buildResponseView } from './detect-response-view.js';
 import { DETECTORS } from './detector-registry.js';
 import { isExcluded } from './exclusions.js';
 
@@ -44,13 +46,36 @@ export function analyzeExchange(
       }
     }
   }
+  let reported = dedupeFindings(findings);
+  if (exchange.response) {
+    // ext_proc exchanges carry the response: response-side detectors look for leaks, and
+    // every finding learns what the response says about the attack's success.
+    // The response gets its own budget slice: a heavy request must not hide a leak.
+    const responseDeadline = performance.now() + config.limits.budgetMs;
+    const view = buildResponseView(exchange.response, config.response.maxTextBytes);
+    const rctx: ResponseContext = { ...ctx, deadline: responseDeadline, response: view, nationalIds: config.response.nationalIds };
+    const leaks: Finding[] = [];
+    for (const detector of enabled) {
+      if (!detector.inspectResponse) continue;
+      if (performance.now() > responseDeadline) {
+        budgetExceeded = true;
+        break;
+      }
+      for (const f of detector.inspectResponse(exchange, rctx)) {
+        if (!isExcluded(config.exclusions, exchange.host, request.path, f)) leaks.push(f);
+      }
+    }
+    const responseFindings = dedupeFindings(leaks);
+    correlateFindings(reported, responseFindings, exchange.response, view);
+    reported = reported.concat(responseFindings);
+  }
   const anomalies = request.anomalies.slice();
   if (budgetExceeded) {
     anomalies.push({ code: 'budget_exceeded', location: 'request', detail: `analysis cut after ${config.limits.budgetMs} ms` });
   }
   return {
     exchangeId: exchange.id,
-    findings: dedupeFindings(findings),
+    findings: reported,
     anomalies,
     durationMs: performance.now() - start,
     budgetExceeded,

@@ -43,7 +43,13 @@ export function buildDetection(exchange: CapturedExchange, finding: Finding, red
     fragment: redactor.fragment(finding.location, finding.fragment),
     chain: finding.chain,
     reason: finding.reason,
-    response: undefined,
+    response: exchange.response
+      ? {
+          status: exchange.response.status,
+          suggestsSuccess: finding.correlation?.suggestsSuccess ?? false,
+          reason: finding.correlation?.reason ?? '',
+        }
+      : undefined,
     tags: finding.tags ?? [],
   };
 }

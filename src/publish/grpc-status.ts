@@ -9,6 +9,10 @@ const BY_CODE: Readonly<Record<string, status>> = {
   ST_ERR_TOO_MANY_SUBSCRIBERS: status.RESOURCE_EXHAUSTED,
   ST_ERR_SHED: status.UNAVAILABLE,
   ST_ERR_CLOSED: status.UNAVAILABLE,
+  ST_ERR_EXTPROC_MALFORMED: status.INVALID_ARGUMENT,
+  ST_ERR_EXTPROC_OUT_OF_ORDER: status.FAILED_PRECONDITION,
+  ST_ERR_EXTPROC_TOO_MANY_STREAMS: status.RESOURCE_EXHAUSTED,
+  ST_ERR_EXTPROC_IDLE: status.DEADLINE_EXCEEDED,
 };
 
 /** Translates any error into a gRPC status object for `callback(err)` or `call.emit('error', …)`. */
