@@ -82,7 +82,7 @@ test('attacks in keys are visible as key points', () => {
 
 test('a syntax error keeps the values before it and is flagged', () => {
   const r = decode('/x', [CT], '{"a":"1 union select","b":[1,2,');
-  assert.deepEqual(at(r, 'body.json.a'), ['1 union select']);
+  assert.deepEqual(find(r, 'body.json.a', '1 union select')?.chain, ['json']);
   assert.deepEqual(at(r, 'body.json.b[1]'), ['2']);
   assert.ok(codes(r).includes('json_invalid'));
 });
