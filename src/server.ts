@@ -13,6 +13,7 @@ import { grpcServerCredentials } from './publish/grpc-credentials.js';
 import { createGrpcServer } from './publish/grpc-server.js';
 import { createPublisher, type DetectionSink } from './publish/publisher.js';
 import { createRedactor } from './publish/redact.js';
+import { createReporter } from './publish/reporter/reporter.js';
 import { createStreamHub, type StreamHub } from './publish/stream-hub.js';
 
 /** A running shadowtap: every listener, the pool and the hub, closed together. */
@@ -49,11 +50,16 @@ export async function startShadowtap(
   const grpcCredentials = grpcServerCredentials(config.grpc, logger.child({ component: 'grpc' }));
   const metrics = createCoreMetrics();
   const hub = createStreamHub(config.hub, { registry: metrics.registry, logger: logger.child({ component: 'hub' }) });
+  // Upstream sinks open their spools first: what a previous run left is replayed before new data.
+  const reporter =
+    config.reporter.sinks.length > 0
+      ? await createReporter({ config: config.reporter, logger, registry: metrics.registry })
+      : undefined;
   const publisher = createPublisher({
     hub,
     redactor: createRedactor(config.redaction),
     metrics,
-    sinks: opts.sinks ?? [],
+    sinks: [...(reporter ? [reporter] : []), ...(opts.sinks ?? [])],
   });
   const pool = createDetectPool({ workers: config.admission.workers, analysis: config.analysis });
   const admission = createAdmission({
@@ -137,6 +143,8 @@ export async function startShadowtap(
       await admission.close(left());
       await pool.close(left());
       hub.close();
+      // Unsent batches go to the spool when the deadline passes: nothing promised is lost.
+      await reporter?.close(left());
       await grpc.close(left());
       await admin.close(Math.min(left(), 1000));
       logger.info('shadowtap stopped');
