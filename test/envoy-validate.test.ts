@@ -467,6 +467,19 @@ describe('validate-envoy: versions, warnings and types', () => {
     );
   });
 
+  it('a typed_config validated on its own may keep its @type, which must match', () => {
+    const router = { '@type': ROUTER, dynamic_stats: true };
+    assert.equal(validateEnvoyConfig(router, { type: 'envoy.extensions.filters.http.router.v3.Router' }).ok, true);
+    const e = only(
+      validateEnvoyConfig({ '@type': ROUTER }, { type: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' }),
+    );
+    assert.equal(e.path, '@type');
+    assert.match(
+      e.message,
+      /does not match the type validated, envoy\.extensions\.upstreams\.http\.v3\.HttpProtocolOptions/,
+    );
+  });
+
   it('compares versions numerically', () => {
     assert.ok(compareVersions('1.31', '1.36') < 0);
     assert.ok(compareVersions('1.100', '1.36') > 0);

@@ -298,6 +298,9 @@ function loadAssignment(o: GenEnvoyOptions, name: string, port: number): Json {
   };
 }
 
+/** Header Envoy's health checks carry (with user-agent Envoy/HC); not an exchange to analyse. */
+export const HEALTH_CHECK_HEADER = 'x-shadowtap-health-check';
+
 function healthChecks(o: GenEnvoyOptions): Json[] {
   if (o.healthCheck === 'none') return [];
   // The shadow listener answers any path with 204 over HTTP/1.1 and h2c; the admin server
@@ -315,6 +318,10 @@ function healthChecks(o: GenEnvoyOptions): Json[] {
         path: '/readyz',
         codec_client_type: codec,
         expected_statuses: [{ start: 200, end: 300 }],
+        // Marks probes so the shadow listener can tell them from mirrored traffic.
+        request_headers_to_add: [
+          { header: { key: HEALTH_CHECK_HEADER, value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        ],
       },
     },
   ];
@@ -477,9 +484,10 @@ export function buildExtProcFilter(o: GenEnvoyOptions, clusterName = extProcClus
       request_trailer_mode: 'SKIP',
       response_trailer_mode: 'SKIP',
     },
-    message_timeout: seconds(o.messageTimeoutMs),
   };
+  // Observability mode never waits for an answer, so a message timeout would only mislead.
   if (o.extProc === 'observability') config['observability_mode'] = true;
+  else config['message_timeout'] = seconds(o.messageTimeoutMs);
   // Inline mode analyses without ever deciding: Envoy ignores an immediate response even if sent.
   if (o.extProc === 'inline') config['disable_immediate_response'] = true;
   return { name: 'envoy.filters.http.ext_proc', typed_config: config };
