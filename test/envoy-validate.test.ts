@@ -471,13 +471,10 @@ describe('validate-envoy: versions, warnings and types', () => {
     const router = { '@type': ROUTER, dynamic_stats: true };
     assert.equal(validateEnvoyConfig(router, { type: 'envoy.extensions.filters.http.router.v3.Router' }).ok, true);
     const e = only(
-      validateEnvoyConfig({ '@type': ROUTER }, { type: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions' }),
+      validateEnvoyConfig({ '@type': ROUTER }, { type: 'envoy.config.core.v3.HealthCheck.HttpHealthCheck' }),
     );
     assert.equal(e.path, '@type');
-    assert.match(
-      e.message,
-      /does not match the type validated, envoy\.extensions\.upstreams\.http\.v3\.HttpProtocolOptions/,
-    );
+    assert.match(e.message, /does not match the type validated, envoy\.config\.core\.v3\.HealthCheck\.HttpHealthCheck/);
   });
 
   it('compares versions numerically', () => {
