@@ -471,10 +471,10 @@ describe('validate-envoy: versions, warnings and types', () => {
     const router = { '@type': ROUTER, dynamic_stats: true };
     assert.equal(validateEnvoyConfig(router, { type: 'envoy.extensions.filters.http.router.v3.Router' }).ok, true);
     const e = only(
-      validateEnvoyConfig({ '@type': ROUTER }, { type: 'envoy.config.core.v3.HealthCheck.HttpHealthCheck' }),
+      validateEnvoyConfig({ '@type': EXT_PROC }, { type: 'envoy.extensions.filters.http.router.v3.Router' }),
     );
     assert.equal(e.path, '@type');
-    assert.match(e.message, /does not match the type validated, envoy\.config\.core\.v3\.HealthCheck\.HttpHealthCheck/);
+    assert.match(e.message, /does not match the type validated, envoy\.extensions\.filters\.http\.router\.v3\.Router/);
   });
 
   it('compares versions numerically', () => {
