@@ -3,6 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { ENVOY_EXAMPLES, generateExamples } from '../src/envoy/examples.js';
+import { buildExtProcFilter, resolveGenOptions } from '../src/envoy/gen-envoy.js';
+import { renderYaml } from '../src/envoy/render-yaml.js';
 import { parseEnvoyText, validateEnvoyConfig } from '../src/envoy/validate-envoy.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- config objects are walked by path in assertions
@@ -86,6 +88,15 @@ describe('envoy/ examples', () => {
           assert.deepEqual(r.errors, [], file);
         }
       }
+    }
+  });
+
+  it('docs/envoy.md quotes the generated snippet and ext_proc filters verbatim', () => {
+    const docs = readFileSync(new URL('../docs/envoy.md', import.meta.url), 'utf8');
+    assert.ok(docs.includes('```yaml\n' + read('snippet.yaml') + '```'), 'docs/envoy.md: default snippet is stale');
+    for (const mode of ['observability', 'inline', 'blocking'] as const) {
+      const block = renderYaml({ http_filters: [buildExtProcFilter(resolveGenOptions({ extProc: mode }))] });
+      assert.ok(docs.includes('```yaml\n' + block + '```'), `docs/envoy.md: ${mode} filter is stale`);
     }
   });
 
