@@ -221,10 +221,14 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       else handle(msg);
     });
     // Half-close from Envoy: the exchange is over; answer anything pending, then OK.
-    call.on('end', () => {
-      halfClosed = true;
-      if (!busy) finish('eof');
-    });
+    // A reset also ends the readable side first; the 'cancelled' that follows within the
+    // same turn wins, so the end is counted for what it was.
+    call.on('end', () =>
+      setImmediate(() => {
+        halfClosed = true;
+        if (!busy) finish('eof');
+      }),
+    );
     call.on('cancelled', () => finish('cancelled'));
     call.on('error', (err: Error) => {
       // Our own status errors come back through this event too (grpc-js turns an 'error'

@@ -259,11 +259,20 @@ export async function driveExchange(
   if (observability) {
     // Envoy does not wait for anything, and ignores whatever comes back.
     call.on('data', (r: ProcessingResponse) => result.replies.push(r));
-    for (const m of messages) send(m);
     if (opts.endWithoutEof) {
-      call.cancel();
-      return Promise.resolve(result);
+      // Reset once the last message is on the wire: a cancel issued while grpc-js still
+      // holds the writes (before the HTTP/2 stream exists) never reaches the server.
+      return new Promise<DriveResult>((resolve) => {
+        messages.forEach((m, i) => {
+          result.sent.push(m.request ?? 'empty');
+          call.write(
+            m,
+            i === messages.length - 1 ? () => setImmediate(() => (call.cancel(), resolve(result))) : undefined,
+          );
+        });
+      });
     }
+    for (const m of messages) send(m);
     call.end();
     return statusPromise.then((status) => {
       result.status = status;
