@@ -111,6 +111,8 @@ test('Basic credentials and JWTs in authorization are decoded', () => {
 
 test('ordinary values produce no guessed variants (no noise)', () => {
   const values = [
+    '20242024',
+    '41424344',
     'products',
     'password',
     'HelloWorld',

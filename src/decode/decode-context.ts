@@ -84,27 +84,28 @@ export function timeUp(ctx: DecodeContext): boolean {
   return true;
 }
 
+/** Appends a point within the limits; returns the stored (possibly cut) value, or undefined. */
 function push(
   ctx: DecodeContext,
   location: string,
   value: string,
   chain: readonly string[],
   kind: Point['kind'],
-): boolean {
-  if (ctx.stopped) return false;
+): string | undefined {
+  if (ctx.stopped) return undefined;
   const { points, limits } = ctx;
   if (points.length >= limits.maxPoints) {
     ctx.stopped = true;
     addAnomaly(ctx, ANOMALY.maxPoints, location, `more than ${limits.maxPoints} points`);
-    return false;
+    return undefined;
   }
-  if (points.length % CLOCK_EVERY === CLOCK_EVERY - 1 && timeUp(ctx)) return false;
+  if (points.length % CLOCK_EVERY === CLOCK_EVERY - 1 && timeUp(ctx)) return undefined;
   let v = value;
   if (ctx.nestDepth > 0) {
     // Long values are keyed by length and both ends, keeping the set small.
     const sig = value.length <= 256 ? value : `${value.length}:${value.slice(0, 128)}${value.slice(-128)}`;
     const key = `${location}\u0000${kind}\u0000${sig}`;
-    if (ctx.seenNested.has(key)) return false;
+    if (ctx.seenNested.has(key)) return undefined;
     ctx.seenNested.add(key);
   }
   if (v.length > limits.maxValueBytes) {
@@ -113,7 +114,7 @@ function push(
   }
   if (v.indexOf('\u0000') !== -1) addAnomaly(ctx, ANOMALY.nulByte, location, 'value contains a NUL character');
   points.push({ location, value: v, chain: chain as string[], kind });
-  return true;
+  return v;
 }
 
 /**
@@ -127,8 +128,11 @@ export function emitValue(
   chain: readonly string[],
   nested = true,
 ): void {
-  if (!push(ctx, location, value, chain, 'value')) return;
-  if (nested && ctx.nested !== undefined && value.length > 0) ctx.nested(ctx, location, value, chain);
+  const stored = push(ctx, location, value, chain, 'value');
+  // Nested decoders see the value as stored (cut to maxValueBytes), bounding their cost.
+  if (stored !== undefined && nested && ctx.nested !== undefined && stored.length > 0) {
+    ctx.nested(ctx, location, stored, chain);
+  }
 }
 
 /** Emits a key point (parameter name, JSON key, attribute name). */

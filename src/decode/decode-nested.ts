@@ -24,6 +24,8 @@ interface Signature {
   base64: boolean;
   base64url: boolean;
   hex: boolean;
+  /** Hex made of decimal digits only: far more often a number than an encoding. */
+  digitsOnly: boolean;
 }
 
 function scan(v: string): Signature {
@@ -33,6 +35,7 @@ function scan(v: string): Signature {
   let b64 = v.length >= MIN_GUESS_CHARS;
   let urlSafe = false;
   let hex = b64 && v.length % 2 === 0;
+  let hexLetter = false;
   let pad = 0;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
@@ -50,10 +53,22 @@ function scan(v: string): Signature {
         b64 = false;
       }
     }
-    if (hex && hexValue(c) < 0) hex = false;
+    if (hex) {
+      const h = hexValue(c);
+      if (h < 0) hex = false;
+      else if (h > 9) hexLetter = true;
+    }
   }
   if (pad > 2 || v.length % 4 === 1) b64 = false;
-  return { percent, amp, backslash, base64: b64 && !urlSafe, base64url: b64 && urlSafe, hex };
+  return {
+    percent,
+    amp,
+    backslash,
+    base64: b64 && !urlSafe,
+    base64url: b64 && urlSafe,
+    hex,
+    digitsOnly: hex && !hexLetter,
+  };
 }
 
 function looksStructured(v: string): boolean {
@@ -136,7 +151,9 @@ export function decodeNested(ctx: DecodeContext, location: string, value: string
     (first === 48 && (value[1] === 'x' || value[1] === 'X') && /^0[xX](?:[0-9a-fA-F]{2}){3,}$/.test(value))
   ) {
     const d = decodeGuess(value, 'hex');
-    if (d !== undefined) variant(ctx, location, d, chain, 'hex');
+    // Digit-only hex must be long and yield letters: `20242024` is a number, not " $ $".
+    const trusted = !sig.digitsOnly || (value.length >= 16 && d !== undefined && /[A-Za-z]/.test(d));
+    if (d !== undefined && trusted) variant(ctx, location, d, chain, 'hex');
   }
   if (maybeContainer) {
     if (looksStructured(value)) {

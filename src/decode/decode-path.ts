@@ -68,7 +68,7 @@ export function normalizePath(ctx: DecodeContext | undefined, raw: string): stri
 export function decodePath(ctx: DecodeContext, raw: string): string {
   emitValue(ctx, 'path.raw', raw, [], false);
   const normalized = normalizePath(ctx, raw);
-  emitValue(ctx, 'path.normalized', normalized, ['url', 'normalize'], false);
+  emitValue(ctx, 'path.normalized', normalized, normalized === raw ? [] : ['normalize'], false);
   let index = 0;
   let start = raw.charCodeAt(0) === 47 ? 1 : 0;
   while (start <= raw.length && !ctx.stopped) {
