@@ -8,8 +8,9 @@ import {
   type ListDetectionsRequest,
   type ListDetectionsResponse,
   type SubscribeRequest,
-  type SubscribeResponse,
+  SubscribeResponse,
 } from '../gen/shadowtap/v1/detection_service.js';
+import type { Detection } from '../gen/shadowtap/v1/detection.js';
 import { ERR_INVALID_ARGUMENT, ERR_TOO_MANY_SUBSCRIBERS } from '../core/errors.js';
 import { createBearerAuth } from './grpc-auth.js';
 import { toGrpcError } from './grpc-status.js';
@@ -50,6 +51,29 @@ function writable(
     // The hub may end the subscription (slow consumer, shutdown) while the peer reads nothing.
     void sub.ended.then(done);
   });
+}
+
+/**
+ * DetectionService's definition with a Subscribe serializer that encodes each detection once:
+ * the hub hands every subscriber the same stored Detection object, so with N subscribers the
+ * protobuf encoding would otherwise be done N times. Entries go with their detection (WeakMap).
+ */
+function sharedEncodingDefinition(): typeof DetectionServiceService {
+  const encoded = new WeakMap<Detection, Buffer>();
+  const serialize = (value: SubscribeResponse): Buffer => {
+    if (value.event?.$case !== 'detection') return Buffer.from(SubscribeResponse.encode(value).finish());
+    const d = value.event.value;
+    let buf = encoded.get(d);
+    if (buf === undefined) {
+      buf = Buffer.from(SubscribeResponse.encode(value).finish());
+      encoded.set(d, buf);
+    }
+    return buf;
+  };
+  return {
+    ...DetectionServiceService,
+    subscribe: { ...DetectionServiceService.subscribe, responseSerialize: serialize },
+  };
 }
 
 /** Statistics the service reports; provided by the server that owns the counters. */
@@ -154,7 +178,7 @@ export function createDetectionService(opts: DetectionServiceOptions): ServiceRe
     },
   };
   return {
-    definition: DetectionServiceService,
+    definition: sharedEncodingDefinition(),
     implementation: implementation as unknown as Record<string, unknown>,
   };
 }
