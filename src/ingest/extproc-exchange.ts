@@ -52,7 +52,11 @@ export interface ExchangeAssembler {
 /** Attribute value as a plain JS value (strings, numbers, booleans, nested objects). */
 function plain(v: StructValue | undefined): unknown {
   if (!v) return undefined;
-  switch (v.kind) {
+  // proto-loader names the set member in `kind` (oneofs: true); objects built in-process may not.
+  const kind =
+    v.kind ??
+    (['stringValue', 'numberValue', 'boolValue', 'structValue', 'listValue'] as const).find((k) => v[k] !== undefined);
+  switch (kind) {
     case 'stringValue':
       return v.stringValue;
     case 'numberValue':
