@@ -85,6 +85,27 @@ describe('ext_proc blocking mode', () => {
     assert.deepEqual(res.sent, ['request_headers']);
   });
 
+  it('decides on the single partial message of BUFFERED_PARTIAL and on the last STREAMED chunk', async () => {
+    const partial = await driveExchange(
+      client,
+      { ...request('/api/search', UNION, 'blk-p'), body: `id=${encodeURIComponent(UNION)}&pad=${'p'.repeat(5000)}` },
+      { ...BLOCKING_DRIVER, mode: { request_body_mode: 'BUFFERED_PARTIAL' }, bufferLimit: 1024 },
+    );
+    assert.equal(partial.outcome, 'immediate_response', partial.detail);
+    assert.deepEqual(partial.sent, ['request_headers', 'request_body']);
+    const streamed = await driveExchange(
+      client,
+      { ...request('/api/search', UNION, 'blk-s'), body: `pad=${'p'.repeat(3000)}&id=${encodeURIComponent(UNION)}` },
+      { ...BLOCKING_DRIVER, mode: { request_body_mode: 'STREAMED' }, chunkSize: 1024 },
+    );
+    assert.equal(streamed.outcome, 'immediate_response', streamed.detail);
+    // Three chunks: the first (a decision step, clean) and the second got CONTINUE, the last blocked.
+    assert.deepEqual(
+      streamed.replies.map((r) => r.response),
+      ['request_headers', 'request_body', 'request_body', 'immediate_response'],
+    );
+  });
+
   it('lets through findings below minSeverity, benign requests, and hosts/paths out of scope', async () => {
     const below = await driveExchange(client, request('/api/search', TAUTOLOGY, 'blk-2'), BLOCKING_DRIVER);
     assert.equal(below.outcome, 'completed', below.detail);
@@ -104,7 +125,7 @@ describe('ext_proc blocking mode', () => {
         r.expected,
       );
     }
-    assert.equal(await metricValue(app, 'shadowtap_extproc_blocked_total'), 2);
+    assert.equal(await metricValue(app, 'shadowtap_extproc_blocked_total'), 4);
   });
 });
 

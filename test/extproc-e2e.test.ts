@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Shadowtap } from '../src/server.js';
 import { Source } from '../src/gen/shadowtap/v1/detection.js';
 import { createExtProcClients, driveExchange } from './helpers/extproc-driver.js';
-import { metricValue, startTestServer, subscribe, waitForSubscribers } from './helpers/start-server.js';
+import { startTestServer, subscribe, waitForSubscribers } from './helpers/start-server.js';
 
 describe('ext_proc: requests and responses reach the Detection stream', () => {
   let app: Shadowtap;

@@ -170,9 +170,20 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       submit(exchange);
     };
 
-    /** True when this message is a step where blocking mode decides. */
-    const decisionStep = (r: AcceptResult): boolean =>
-      blocking && (r.kind === 'request_headers' || (r.kind === 'request_body' && r.requestEnded));
+    /**
+     * True when this message is a step where blocking mode decides: the request headers,
+     * the first body message (BUFFERED_PARTIAL sends only one, without end_of_stream, when
+     * the body is larger than Envoy's buffer) and the last one (BUFFERED, STREAMED).
+     * Streamed chunks in between are answered at once.
+     */
+    let bodyMessages = 0;
+    const decisionStep = (r: AcceptResult): boolean => {
+      if (!blocking) return false;
+      if (r.kind === 'request_headers') return true;
+      if (r.kind !== 'request_body') return false;
+      bodyMessages++;
+      return bodyMessages === 1 || r.requestEnded;
+    };
 
     const handle = (msg: ProcessingRequest): void => {
       if (ended) return;
