@@ -19,6 +19,8 @@ import type { GetStatsResponse, ListDetectionsResponse } from '../src/gen/shadow
 import { resolveConfig } from '../src/config/config.js';
 import { checkGrpcExposure, isLoopbackHost } from '../src/publish/grpc-credentials.js';
 import type { Shadowtap } from '../src/server.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createGrpcServer } from '../src/publish/grpc-server.js';
 import {
   grpcClient,
   startTestServer,
@@ -154,6 +156,37 @@ describe('health and reflection', () => {
     } finally {
       health.close();
       await app.close();
+    }
+  });
+
+  it('health reports every service registered on the server, such as ext_proc', async () => {
+    const id = (x: Buffer): Buffer => x;
+    const definition = {
+      process: {
+        path: '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
+        requestStream: true,
+        responseStream: true,
+        requestSerialize: id,
+        requestDeserialize: id,
+        responseSerialize: id,
+        responseDeserialize: id,
+      },
+    };
+    const server = createGrpcServer({
+      config: resolveConfig({ grpc: { port: 0 } }).grpc,
+      services: [{ definition, implementation: { process: () => undefined } }],
+      logger: silentLogger(),
+    });
+    const port = await server.start();
+    const health = new HealthClientCtor(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      const service = 'envoy.service.ext_proc.v3.ExternalProcessor';
+      assert.deepEqual(await unary((cb) => health.check({ service }, cb)), { status: 'SERVING' });
+      server.markNotServing();
+      assert.deepEqual(await unary((cb) => health.check({ service }, cb)), { status: 'NOT_SERVING' });
+    } finally {
+      health.close();
+      await server.close(1000);
     }
   });
 

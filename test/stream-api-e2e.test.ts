@@ -235,6 +235,23 @@ describe('detection stream API', () => {
     }
   });
 
+  it('refuses subscribers past grpc.maxSubscribers with RESOURCE_EXHAUSTED', async () => {
+    const app = await startTestServer({ grpc: { maxSubscribers: 1 } });
+    try {
+      const first = subscribe(app.ports.grpc);
+      await waitForSubscribers(app, 1);
+      const second = subscribe(app.ports.grpc);
+      const err = await new Promise<ServiceError>((resolve) => second.call.on('error', resolve));
+      assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+      assert.equal(err.metadata.get('shadowtap-error-code')[0], 'ST_ERR_TOO_MANY_SUBSCRIBERS');
+      assert.equal(app.hub.subscriberCount(), 1);
+      first.close();
+      second.close();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('resuming from an evicted sequence starts with an evicted gap marker', async () => {
     const app = await startTestServer({ hub: { historySize: 50 } });
     try {
