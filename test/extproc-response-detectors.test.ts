@@ -98,6 +98,7 @@ describe('response detectors on the CRS RESPONSE-95x regression samples', () => 
     ['RESPONSE-952-DATA-LEAKAGES-JAVA', [952110], 'leak_stack_trace'],
     ['RESPONSE-950-DATA-LEAKAGES', [950150], 'leak_stack_trace'],
     ['RESPONSE-956-DATA-LEAKAGES-RUBY', [956100], 'leak_stack_trace'],
+    ['RESPONSE-955-WEB-SHELLS', [955100, 955110, 955120, 955260, 955400], 'web_shell'],
   ];
   for (const [dir, rules, type] of suites) {
     it(`${dir}: every positive sample found, no negative one`, () => {

@@ -4,6 +4,7 @@ import { responsePiiDetector } from './detect-response-pii.js';
 import { responseSecretsDetector } from './detect-response-secrets.js';
 import { responseSqlErrorsDetector } from './detect-response-sql-errors.js';
 import { responseStackTracesDetector } from './detect-response-stack-traces.js';
+import { responseWebShellsDetector } from './detect-response-web-shells.js';
 import { deserializationDetector } from './detect-deserialization.js';
 import { crlfDetector } from './detect-crlf.js';
 import { graphqlAbuseDetector } from './detect-graphql-abuse.js';
@@ -34,6 +35,7 @@ export const DETECTORS: readonly Detector[] = Object.freeze([
   responseDirectoryListingDetector,
   responseSecretsDetector,
   responsePiiDetector,
+  responseWebShellsDetector,
   deserializationDetector,
   crlfDetector,
   graphqlAbuseDetector,
