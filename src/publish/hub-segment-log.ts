@@ -60,7 +60,7 @@ export interface HubSegmentLogRecovery {
 
 export interface HubSegmentLog {
   readonly recovery: HubSegmentLogRecovery;
-  /** Queues one sequenced detection; written at the end of the current event-loop turn. */
+  /** Queues one sequenced detection; written once the current synchronous burst ends. */
   append(detection: Detection): void;
   /** Writes what is queued now. */
   flush(): void;
@@ -246,8 +246,10 @@ export function openHubSegmentLog(opts: HubSegmentLogOptions): HubSegmentLog {
       total += frame.length;
       if (!scheduled) {
         scheduled = true;
-        // One write per event-loop turn: a burst of detections costs one syscall.
-        setImmediate(writePending);
+        // One write per synchronous burst, and a microtask so that it runs before the woken
+        // subscriber pumps (queued after it): nothing reaches a consumer before the OS has it,
+        // so a process crash can never make the next run reissue a sequence someone has seen.
+        queueMicrotask(writePending);
       }
     },
     flush: writePending,
