@@ -20,6 +20,11 @@ function isWs(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!isWs(text.charCodeAt(k))) return false;
+  return true;
+}
+
 function decodeRefs(s: string): string {
   return s.indexOf('&') === -1 ? s : decodeHtmlEntities(s);
 }
@@ -42,13 +47,16 @@ export function walkXml(ctx: DecodeContext, text: string, prefix: string, chain:
   while (i < n && !ctx.stopped) {
     const lt = text.indexOf('<', i);
     const textEnd = lt === -1 ? n : lt;
-    if (textEnd > i && emitting()) {
-      const raw = text.slice(i, textEnd);
-      if (raw.trim().length > 0) emitValue(ctx, `${prefix}.${current()}`, decodeRefs(raw), chain);
+    if (textEnd > i && emitting() && !isBlank(text, i, textEnd)) {
+      emitValue(ctx, `${prefix}.${current()}`, decodeRefs(text.slice(i, textEnd)), chain);
     }
     if (lt === -1) break;
     if (++elements % CLOCK_EVERY === 0 && timeUp(ctx)) break;
-    if (text.startsWith('<!--', lt)) {
+    const next = text.charCodeAt(lt + 1);
+    if (next !== 33 /* ! */ && next !== 63 /* ? */ && next !== 47 /* / */) {
+      i = readStartTag(ctx, text, lt, prefix, chain, stack, names, invalid);
+      if (i < 0) return elements;
+    } else if (text.startsWith('<!--', lt)) {
       const end = text.indexOf('-->', lt + 4);
       if (end === -1) {
         invalid('unterminated comment', lt);
@@ -87,8 +95,11 @@ export function walkXml(ctx: DecodeContext, text: string, prefix: string, chain:
       const at = names.lastIndexOf(name);
       if (at === -1) invalid(`unexpected </${name.slice(0, 64)}>`, lt);
       else {
-        stack.length = at;
-        names.length = at;
+        // pop() rather than `length = at`: truncating through length is a slow path in V8.
+        while (names.length > at) {
+          names.pop();
+          stack.pop();
+        }
       }
       if (end === -1) {
         invalid('unterminated end tag', lt);
