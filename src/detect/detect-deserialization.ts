@@ -27,7 +27,7 @@ const JAVA_MAGIC =
 
 /** Gadget-chain classes of ysoserial / marshalsec / ysoserial.net and friends. */
 const GADGETS =
-  /\b(?:invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|forclosure|whileclosure|instantiatefactory|prototypeclonefactory|prototypeserializationfactory|transformingcomparator|lazymap|tiedmapentry|annotationinvocationhandler|badattributevalueexpexception|templatesimpl|jdbcrowsetimpl|unicastremoteobject|remoteobjectinvocationhandler|convertedclosure|methodclosure|wrapperconnectionpooldatasource|jndirefforwardingdatasource|filesystemxmlapplicationcontext|classpathxmlapplicationcontext|objectdataprovider|typeconfusedelegate|textformattingrunproperties|activitysurrogateselector|windowsidentity|sessionsecuritytoken|roleprincipal|xamlreader|psobject|ysoserial|_\$\$nd_func\$\$_|beanutils\.beancomparator|org\.apache\.commons\.collections\d?\.functors|com\.sun\.org\.apache\.xalan\.internal\.xsltc|org\.apache\.xbean\.naming|com\.mchange\.v2\.c3p0|org\.springframework\.beans\.factory\.objectfactory|bsh\.interpreter|org\.mozilla\.javascript\.nativeerror|com\.sun\.rowset|gem::requirement|gem::installer|gem::specfetcher|deprecatedinstancevariableproxy)\b/i;
+  /\b(?:invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|forclosure|whileclosure|instantiatefactory|prototypeclonefactory|prototypeserializationfactory|transformingcomparator|lazymap|tiedmapentry|annotationinvocationhandler|badattributevalueexpexception|templatesimpl|jdbcrowsetimpl|unicastremoteobject|remoteobjectinvocationhandler|convertedclosure|methodclosure|wrapperconnectionpooldatasource|jndirefforwardingdatasource|filesystemxmlapplicationcontext|classpathxmlapplicationcontext|objectdataprovider|typeconfusedelegate|textformattingrunproperties|activitysurrogateselector|windowsidentity|sessionsecuritytoken|roleprincipal|xamlreader|psobject|ysoserial|beanutils\.beancomparator|org\.apache\.commons\.collections\d?\.functors|com\.sun\.org\.apache\.xalan\.internal\.xsltc|org\.apache\.xbean\.naming|com\.mchange\.v2\.c3p0|org\.springframework\.beans\.factory\.objectfactory|bsh\.interpreter|org\.mozilla\.javascript\.nativeerror|com\.sun\.rowset|gem::requirement|gem::installer|gem::specfetcher|deprecatedinstancevariableproxy)\b/i;
 
 /** Java class names whose appearance as a request value is the shape of a type-id or gadget. */
 const JAVA_DANGEROUS_CLASS =
@@ -172,7 +172,7 @@ export const deserializationDetector: Detector = {
       const gz = j[0].startsWith('H4sI');
       if (!gz) c.add(R.javaStream, 0.9, j[0], 'Java serialized object stream');
     }
-    const g = GADGETS.exec(s);
+    const g = GADGETS.exec(s) ?? /_\$\$ND_FUNC\$\$_/.exec(s);
     if (g) c.add(R.gadget, 0.9, g[0], `deserialization gadget ${g[0]}`);
     const jp = JAVA_PROCESS.exec(s);
     if (jp) c.add(R.gadget, 0.75, jp[0], `Java process class ${jp[0]}`);

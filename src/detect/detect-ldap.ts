@@ -38,7 +38,7 @@ export const ldapDetector: Detector = {
   inspectPoint(point: Point, ctx: DetectContext): Hit[] {
     const raw = point.value;
     // Cheap pre-filter: a breakout needs ')' and '(' (or a trailing operator).
-    if (raw.length < 3 || !raw.includes(')')) return [];
+    if (raw.length < 3 || (!raw.includes(')') && !/%29/i.test(raw))) return [];
     const v = raw.length > 4096 ? raw.slice(0, 4096) : raw;
     const s = v.includes('%') ? percentDecodeDeep(v, 2).value : v;
     const c = hitCollector(ctx);

@@ -163,14 +163,15 @@ const EL_GADGETS: Array<{ re: RegExp; reason: string }> = [
 function judgeRegion(r: Region, add: ReturnType<typeof hitCollector>['add'], text: string): void {
   const content = htmlEntityDecode(r.content);
   const frag = text.slice(Math.max(0, r.index - 10), r.index + r.length + 10);
-  if (r.open === '{%' || (r.open === '<%' && !/^\s*=/.test(text.slice(r.index + 2)))) {
+  if (r.open === '{%' || r.open === '<%') {
+    const output = r.open === '<%' && /^\s*=/.test(text.slice(r.index + 2));
     if (DANGEROUS.test(content)) {
       add(R.exploit, 0.9, frag, `template code block reaching ${DANGEROUS.exec(content)![0]}`);
       return;
     }
     if (LITERAL_STATEMENT.test(content))
       add(R.statement, 0.75, frag, 'template statement with a literal condition (engine probe)');
-    else if (r.open === '<%' && /\w+\s*\(\s*['"]/.test(content))
+    else if (r.open === '<%' && !output && /\w+\s*\(\s*['"]/.test(content))
       add(R.statement, 0.7, frag, 'server-side code block calling a function');
     else if (STATEMENT_KEYWORD.test(content))
       add(R.statement, r.open === '{%' ? 0.5 : 0.45, frag, 'template statement');
