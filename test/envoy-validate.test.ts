@@ -178,6 +178,42 @@ describe('validate-envoy: valid configurations', () => {
     assert.deepEqual(validateEnvoyConfig(cluster, { type: 'cluster' }).errors, []);
   });
 
+  it('accepts the message form of Duration and wrappers, as Envoy does, with the same bounds', () => {
+    const b = bootstrap();
+    const ep = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config;
+    ep.message_timeout = { seconds: 2 };
+    b.static_resources.clusters[1].connect_timeout = { seconds: '0', nanos: 250000000 };
+    b.static_resources.clusters[1].per_connection_buffer_limit_bytes = { value: 32768 };
+    assert.deepEqual(validateEnvoyConfig(b).errors, []);
+    ep.message_timeout = { seconds: 3601 };
+    const e = only(validateEnvoyConfig(b));
+    assert.equal(e.path, `${FILTERS}[0].typed_config.message_timeout`);
+    assert.match(e.message, /duration must be at most 3600s, got 3601s/);
+    ep.message_timeout = { secs: 1 };
+    assert.match(only(validateEnvoyConfig(b)).message, /unknown field "secs" in google\.protobuf\.Duration/);
+  });
+
+  it("accepts what Envoy's loader accepts, with warnings: lowercase enum names, a single value for a list", () => {
+    const b = bootstrap();
+    b.static_resources.clusters[1].type = 'strict_dns';
+    b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains =
+      '*';
+    const r = validateEnvoyConfig(b);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.warnings.map((w) => w.path),
+      [
+        'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains',
+        'static_resources.clusters[1].type',
+      ],
+    );
+    b.static_resources.clusters[1].type = 'static';
+    assert.match(only(validateEnvoyConfig(b)).message, /a STATIC cluster needs IP endpoints/);
+    b.static_resources.clusters[1].type = 'STRICT_DNS';
+    b.static_resources.clusters[1].load_assignment.endpoints = [null];
+    assert.match(only(validateEnvoyConfig(b)).message, /null is not allowed in a list/);
+  });
+
   it('accepts an Any holding a wrapper type, and 64-bit integers as strings', () => {
     const filter = {
       name: 'x',
@@ -310,7 +346,7 @@ describe('validate-envoy: corrupted configurations are rejected with the path', 
     const b = bootstrap();
     b.static_resources.listeners[0].address.socket_address.port_value = '10000x';
     b.static_resources.clusters[1].circuit_breakers.thresholds[0].max_requests = -1;
-    b.static_resources.clusters[0].load_assignment.endpoints = { lb_endpoints: [] };
+    b.static_resources.clusters[0].load_assignment.endpoints = 'localhost';
     const r = validateEnvoyConfig(b);
     const byPath = new Map(r.errors.map((e) => [e.path, e.message]));
     assert.match(
@@ -323,7 +359,7 @@ describe('validate-envoy: corrupted configurations are rejected with the path', 
     );
     assert.match(
       byPath.get('static_resources.clusters[0].load_assignment.endpoints')!,
-      /expected a list for repeated field endpoints/,
+      /expected a mapping \(envoy\.config\.endpoint\.v3\.LocalityLbEndpoints\), got the string "localhost"/,
     );
   });
 

@@ -264,6 +264,8 @@ const WRAPPERS: Readonly<Record<string, string>> = {
   'google.protobuf.BytesValue': 'bytes',
 };
 
+const NUMERIC_WRAPPERS = new Set(Object.keys(WRAPPERS).filter((t) => !/Bool|String|Bytes/.test(t)));
+
 /** Message types whose proto3 JSON form is not an object of their fields. */
 const SPECIAL_JSON = new Set([
   'google.protobuf.Duration',
@@ -385,6 +387,10 @@ function checkDuration(ctx: Ctx, value: unknown, path: string, rules: Rules | un
     err(ctx, path, `invalid duration ${JSON.stringify(value)}: use seconds with an "s" suffix, e.g. "0.25s" or "30s"`);
     return;
   }
+  checkDurationBounds(ctx, nanos, value, path, rules);
+}
+
+function checkDurationBounds(ctx: Ctx, nanos: bigint, value: string, path: string, rules: Rules | undefined): void {
   if (!rules) return;
   const bound = (k: string): bigint | undefined => (rules[k] === undefined ? undefined : ruleDurationNanos(rules[k]));
   const gt = bound('gt');
@@ -413,7 +419,20 @@ function checkStructValue(ctx: Ctx, value: unknown, path: string): void {
 }
 
 /** Validates a value of a message type with a special JSON form; true when handled. */
+/**
+ * Envoy's YAML loader also takes the plain message form of these types (`{seconds: 2}` for a
+ * Duration, `{value: 5}` for a wrapper), and Envoy's own example configs use it.
+ */
+const OBJECT_FORM_OK = new Set([
+  'google.protobuf.Duration',
+  'google.protobuf.Timestamp',
+  'google.protobuf.FieldMask',
+  ...Object.keys(WRAPPERS),
+]);
+
+/** Validates a value of a message type with a special JSON form; false when it must be checked as a plain message. */
 function checkSpecial(ctx: Ctx, typeName: string, value: unknown, path: string, rules: Rules | undefined): boolean {
+  if (isObject(value) && OBJECT_FORM_OK.has(typeName)) return false;
   const wrapped = WRAPPERS[typeName];
   if (wrapped) {
     const n = checkScalar(ctx, wrapped, value, path);
@@ -494,11 +513,15 @@ function checkAny(ctx: Ctx, value: unknown, path: string): protobuf.Type | undef
   if (!type) {
     const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
     const hint = closest(name, allTypeNames(ctx.root));
-    const v2 = /\.v2(alpha\d*)?\./.test(name) ? ' (v2 API types were removed from Envoy; use the v3 type)' : '';
+    const v2 = /\.v2(alpha\d*)?\./.test(name)
+      ? ' (v2 API types were removed from Envoy; use the v3 type)'
+      : /\.v3alpha\./.test(name)
+        ? ' (contrib extensions, built only into envoyproxy/envoy-contrib, are not in the shipped protos)'
+        : '';
     err(
       ctx,
       typePath,
-      `unknown @type ${JSON.stringify(typeUrl)}: no such message in Envoy's v3 API protos${v2}${hint ? `; did you mean type.googleapis.com/${hint}?` : ''}`,
+      `unknown @type ${JSON.stringify(typeUrl)}: no such message in Envoy's v3 API protos${v2}${hint && !v2 ? `; did you mean type.googleapis.com/${hint}?` : ''}`,
     );
     return undefined;
   }
@@ -509,7 +532,7 @@ function checkAny(ctx: Ctx, value: unknown, path: string): protobuf.Type | undef
         err(ctx, joinPath(path, k), `unknown field ${JSON.stringify(k)}: an Any of ${typeName} holds only "value"`);
     }
     if (!('value' in value)) err(ctx, path, `an Any of ${typeName} needs "value"`);
-    else checkSpecial(ctx, typeName, value['value'], joinPath(path, 'value'), undefined);
+    else checkValue(ctx, type, value['value'], joinPath(path, 'value'), undefined);
   } else {
     checkMessage(ctx, type, value, path, new Set(['@type']));
   }
@@ -519,15 +542,32 @@ function checkAny(ctx: Ctx, value: unknown, path: string): protobuf.Type | undef
 /** Validates `value` as a message of `type` (or its special JSON form). */
 function checkValue(ctx: Ctx, type: protobuf.Type, value: unknown, path: string, rules: Rules | undefined): void {
   const typeName = nameOf(type);
+  const errorsBefore = ctx.errors.length;
   if (typeName === 'google.protobuf.Any') {
     checkAny(ctx, value, path);
     return;
   }
   if (checkSpecial(ctx, typeName, value, path, rules)) return;
   checkMessage(ctx, type, value, path);
+  if (isObject(value) && typeName === 'google.protobuf.Duration' && ctx.errors.length === errorsBefore) {
+    const secs = get(value, 'seconds') ?? 0;
+    const nanos = get(value, 'nanos') ?? 0;
+    const total = BigInt(String(secs)) * 1_000_000_000n + BigInt(String(nanos));
+    checkDurationBounds(ctx, total, formatNanos(total), path, rules);
+  } else if (isObject(value) && NUMERIC_WRAPPERS.has(typeName) && ctx.errors.length === errorsBefore) {
+    const inner = get(value, 'value');
+    if (typeof inner === 'number' || typeof inner === 'string') checkNumericRules(ctx, rules, Number(inner), path);
+  }
 }
 
-function checkField(ctx: Ctx, owner: protobuf.Type, field: protobuf.Field, value: unknown, path: string): void {
+function checkField(
+  ctx: Ctx,
+  owner: protobuf.Type,
+  field: protobuf.Field,
+  value: unknown,
+  path: string,
+  single = false,
+): void {
   const rules = fieldRules(field);
   if (field instanceof protobuf.MapField) {
     if (!isObject(value)) {
@@ -558,7 +598,14 @@ function checkField(ctx: Ctx, owner: protobuf.Type, field: protobuf.Field, value
     return;
   }
   if (field.repeated) {
+    if (value === null) return;
     if (!Array.isArray(value)) {
+      // Envoy's JSON loader takes a single value as a one-item list (its own examples rely on it).
+      if (isObject(value) || typeof value !== 'object') {
+        warn(ctx, path, `a single value for repeated field ${field.name} is read as a one-item list; write a list`);
+        checkField(ctx, owner, field, [value], path, true);
+        return;
+      }
       err(ctx, path, `expected a list for repeated field ${field.name}, got ${describe(value)}`);
       return;
     }
@@ -576,7 +623,11 @@ function checkField(ctx: Ctx, owner: protobuf.Type, field: protobuf.Field, value
       err(ctx, path, `must have at most ${String(rep['max_items'])} items`);
     }
     const itemRules = isObject(rep?.['items']) ? (rep['items'] as Rules) : undefined;
-    value.forEach((v, i) => checkElement(ctx, field, v, `${path}[${i}]`, itemRules));
+    value.forEach((v, i) => {
+      const p = single ? path : `${path}[${i}]`;
+      if (v === null) err(ctx, p, 'null is not allowed in a list');
+      else checkElement(ctx, field, v, p, itemRules);
+    });
     return;
   }
   checkElement(ctx, field, value, path, rules);
@@ -621,6 +672,15 @@ function checkEnum(ctx: Ctx, en: protobuf.Enum, value: unknown, path: string, ru
   let num: number | undefined;
   if (typeof value === 'string') {
     num = en.values[value];
+    // Envoy parses enum names case-insensitively ("strict_dns"), so accept them, with a nudge.
+    if (num === undefined && en.values[value.toUpperCase()] !== undefined) {
+      num = en.values[value.toUpperCase()];
+      warn(
+        ctx,
+        path,
+        `enum value ${JSON.stringify(value)} is accepted case-insensitively; write ${value.toUpperCase()}`,
+      );
+    }
     if (num === undefined) {
       const hint = closest(value, Object.keys(en.values));
       err(
@@ -787,7 +847,7 @@ function semanticChecks(ctx: Ctx, typeName: string, value: Record<string, unknow
       if (typeof name === 'string') ctx.clusters.push({ name, path: joinPath(path, keyOf(value, 'name')!) });
       // STATIC (the default type) endpoints are IP addresses; Envoy rejects host names there.
       const kind = get(value, 'type') ?? 'STATIC';
-      if (kind === 'STATIC' || kind === 0) {
+      if (String(kind).toUpperCase() === 'STATIC' || kind === 0) {
         const la = get(value, 'load_assignment');
         const eps = get(la, 'endpoints');
         if (Array.isArray(eps)) {
@@ -821,7 +881,9 @@ function semanticChecks(ctx: Ctx, typeName: string, value: Record<string, unknow
       if (!Array.isArray(filters) || filters.length === 0) return;
       filters.forEach((f, i) => {
         const t = get(get(f, 'typed_config'), '@type');
-        const isRouter = typeof t === 'string' && t.endsWith(`/${ROUTER_TYPE}`);
+        // A filter without typed_config is looked up by name (old style).
+        const isRouter =
+          typeof t === 'string' ? t.endsWith(`/${ROUTER_TYPE}`) : get(f, 'name') === 'envoy.filters.http.router';
         const last = i === filters.length - 1;
         // An unresolvable @type is already reported; do not guess what the filter was meant to be.
         if (typeof t === 'string' && !resolveAny(ctx, t)) return;
@@ -843,7 +905,8 @@ function semanticChecks(ctx: Ctx, typeName: string, value: Record<string, unknow
       const pm = pmKey === undefined ? undefined : value[pmKey];
       for (const m of ['request_body_mode', 'response_body_mode']) {
         const mode = get(pm, m);
-        if (mode === 'BUFFERED' || mode === 'BUFFERED_PARTIAL' || mode === 2 || mode === 3) {
+        const m2 = typeof mode === 'string' ? mode.toUpperCase() : mode;
+        if (m2 === 'BUFFERED' || m2 === 'BUFFERED_PARTIAL' || m2 === 2 || m2 === 3) {
           err(
             ctx,
             joinPath(joinPath(path, pmKey!), keyOf(pm as Record<string, unknown>, m)!),
