@@ -110,6 +110,18 @@ test('chunked framing left in a replayed body is undone', () => {
   assert.deepEqual(find(r, 'body.json.a', "bc'd")?.chain, ['chunked', 'json']);
 });
 
+test('a de-chunked body whose first line looks like a chunk size is left alone', () => {
+  const r = decode(
+    '/t',
+    [
+      ['content-type', 'text/plain'],
+      ['transfer-encoding', 'chunked'],
+    ],
+    'cafe\r\nbabe',
+  );
+  assert.deepEqual(at(r, 'body.raw'), ['cafe\r\nbabe']);
+});
+
 test('chunked header over an already de-chunked body changes nothing', () => {
   const r = decode('/api', [JSON_CT, ['transfer-encoding', 'chunked']], payload);
   assert.ok(find(r, 'body.json.user.name', "alice' OR '1'='1"));

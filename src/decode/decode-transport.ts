@@ -137,7 +137,9 @@ export function dechunk(body: Buffer): Buffer | 'none' | 'malformed' {
     const start = lineEnd + 2;
     if (size === 0) return Buffer.concat(out);
     if (start + size + 2 > body.length) {
-      // Cut inside a chunk (truncated mirror): keep what arrived.
+      // A first line that merely looks like a size ("cafe\r\n…") is not framing; after one
+      // whole chunk it is a truncated mirror: keep what arrived.
+      if (chunks === 0) return 'none';
       out.push(body.subarray(start, Math.min(body.length, start + size)));
       return Buffer.concat(out);
     }
