@@ -85,6 +85,8 @@ export interface DriveResult {
   replies: ProcessingResponse[];
   /** Reply kinds the driver expected, in order (normal mode). */
   expected: string[];
+  /** Normal mode: time from each message's send to its reply, ms, in order. */
+  latenciesMs: number[];
   immediate?: ImmediateResponse;
   /** The gRPC status the stream ended with (undefined after a cancel). */
   status?: { code: number; details: string };
@@ -246,6 +248,7 @@ export async function driveExchange(
     sent: [],
     replies: [],
     expected: [],
+    latenciesMs: [],
   };
   const statusPromise = new Promise<{ code: number; details: string } | undefined>((resolve) => {
     call.on('status', (s: StatusObject) => resolve({ code: s.code, details: s.details }));
@@ -282,7 +285,12 @@ export async function driveExchange(
   }
 
   // Normal mode: replies arrive in order; each must come within message_timeout of its send.
-  const waiting: Array<{ kind: string; resolve: (r: ProcessingResponse | Error) => void; timer: NodeJS.Timeout }> = [];
+  const waiting: Array<{
+    kind: string;
+    resolve: (r: ProcessingResponse | Error) => void;
+    timer: NodeJS.Timeout;
+    sentAt: number;
+  }> = [];
   const early: ProcessingResponse[] = [];
   call.on('data', (r: ProcessingResponse) => {
     result.replies.push(r);
@@ -292,6 +300,7 @@ export async function driveExchange(
       return;
     }
     clearTimeout(w.timer);
+    result.latenciesMs.push(performance.now() - w.sentAt);
     w.resolve(r);
   });
   const failAll = (err: Error): void => {
@@ -311,7 +320,7 @@ export async function driveExchange(
         if (i >= 0) waiting.splice(i, 1);
         resolve(new Error(`no reply to ${kind} within ${timeoutMs} ms`));
       }, timeoutMs);
-      waiting.push({ kind, resolve, timer });
+      waiting.push({ kind, resolve, timer, sentAt: performance.now() });
     });
 
   return (async (): Promise<DriveResult> => {
