@@ -300,6 +300,27 @@ describe('validate-envoy: corrupted configurations are rejected with the path', 
     assert.equal(validateEnvoyConfig(b, { knownClusters: ['nowhere', 'elsewhere'] }).ok, true);
   });
 
+  it('dangling clusters in repeated references and tracing/stats sinks', () => {
+    const b = bootstrap();
+    b.stats_sinks = [
+      {
+        name: 'envoy.stat_sinks.statsd',
+        typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.StatsdSink', tcp_cluster_name: 'statsd' },
+      },
+    ];
+    b.dynamic_resources = {
+      lds_config: { api_config_source: { api_type: 'REST', cluster_names: ['app', 'xds'], refresh_delay: '1s' } },
+    };
+    const r = validateEnvoyConfig(b);
+    assert.deepEqual(
+      r.errors.map((e) => e.path),
+      [
+        'stats_sinks[0].typed_config.tcp_cluster_name',
+        'dynamic_resources.lds_config.api_config_source.cluster_names[1]',
+      ],
+    );
+  });
+
   it('a bad enum value, with a suggestion and the allowed values', () => {
     const b = bootstrap();
     b.static_resources.clusters[1].lb_policy = 'RING_HASHH';

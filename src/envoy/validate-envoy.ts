@@ -92,6 +92,11 @@ const CLUSTER_REFS: ReadonlySet<string> = new Set([
   'envoy.config.core.v3.HttpUri.cluster',
   'envoy.config.bootstrap.v3.ClusterManager.local_cluster_name',
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.cluster',
+  'envoy.config.trace.v3.ZipkinConfig.collector_cluster',
+  'envoy.config.trace.v3.DatadogConfig.collector_cluster',
+  'envoy.config.trace.v3.LightstepConfig.collector_cluster',
+  'envoy.config.metrics.v3.StatsdSink.tcp_cluster_name',
+  'envoy.config.core.v3.ApiConfigSource.cluster_names',
 ]);
 
 const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
@@ -623,10 +628,12 @@ function checkField(
       err(ctx, path, `must have at most ${String(rep['max_items'])} items`);
     }
     const itemRules = isObject(rep?.['items']) ? (rep['items'] as Rules) : undefined;
+    const refs = CLUSTER_REFS.has(`${nameOf(owner)}.${field.name}`);
     value.forEach((v, i) => {
       const p = single ? path : `${path}[${i}]`;
       if (v === null) err(ctx, p, 'null is not allowed in a list');
       else checkElement(ctx, field, v, p, itemRules);
+      if (refs && typeof v === 'string' && v !== '') ctx.refs.push({ path: p, name: v, via: field.name });
     });
     return;
   }
