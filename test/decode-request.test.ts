@@ -195,3 +195,24 @@ test('analyzeExchange finds an attack hidden in gzip → json → base64', async
   assert.equal(sqli.location, 'body.json.user');
   assert.deepEqual(sqli.chain, ['gzip', 'json', 'base64']);
 });
+
+test('a malformed exchange (a bug upstream) becomes a decode_error anomaly, not a throw', () => {
+  const broken = {
+    id: 'b',
+    requestId: 'b',
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '',
+    host: 'h',
+    method: 'GET',
+    target: '/a?x=1',
+    httpVersion: '1.1',
+    headers: null,
+    body: new Uint8Array(),
+    bodyTruncated: false,
+    bodyBytesSeen: 0,
+  } as unknown as CapturedExchange;
+  const r = decodeRequest(broken, LIMITS, performance.now() + 1000);
+  assert.ok(codes(r).includes('decode_error'));
+  assert.deepEqual(at(r, 'query.x'), ['1'], 'points found before the failure are kept');
+});

@@ -17,10 +17,14 @@ import { walkForm } from './decode-query.js';
  */
 export function decodeRequest(exchange: CapturedExchange, limits: Limits, deadline: number): DecodedRequest {
   const ctx = createContext(limits, deadline, decodeNested);
-  const { path, query } = splitTarget(exchange.target);
-  let normalizedPath = path;
+  let path = '';
+  let normalizedPath = '';
   let graphql: GraphqlFacts | undefined;
   try {
+    const target = splitTarget(exchange.target);
+    const query = target.query;
+    path = target.path;
+    normalizedPath = path; // kept if path decoding fails
     normalizedPath = decodePath(ctx, path);
     if (query.length > 0) {
       walkForm(ctx, query, 'query', []);
