@@ -108,14 +108,16 @@ describe('stream hub', () => {
     assert.equal(slow.closed, true);
     assert.equal(slow.error?.code, 'ST_ERR_SLOW_CONSUMER');
     assert.equal(fast.closed, false);
-    await slow.ended;
+    let ended = 0;
+    slow.onEnd(() => ended++);
+    assert.equal(ended, 1, 'onEnd after the end runs at once');
     assert.equal(hub.subscriberCount(), 1);
     const metric = await registry.getSingleMetric('shadowtap_stream_slow_consumer_disconnects_total')!.get();
     assert.equal(metric.values[0]?.value, 1);
     hub.close();
   });
 
-  it('wait() resolves on publish and on close', async () => {
+  it('wait() resolves on publish and on close; onEnd listeners run once, unless removed', async () => {
     const hub = createStreamHub(hubConfig());
     const sub = hub.subscribe();
     const waiting = sub.wait();
@@ -123,9 +125,14 @@ describe('stream hub', () => {
     await waiting;
     assert.deepEqual(seqs(sub.read(10)), [1]);
     const again = sub.wait();
+    const ends: string[] = [];
+    sub.onEnd(() => ends.push('kept'));
+    const off = sub.onEnd(() => ends.push('removed'));
+    off();
     hub.close();
     await again;
     assert.equal(sub.closed, true);
+    assert.deepEqual(ends, ['kept']);
   });
 
   it('list pages through retained history with a filter', () => {

@@ -39,17 +39,19 @@ function writable(
   sub: HubSubscription,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
+    let offEnd = (): void => undefined;
     const done = (): void => {
       call.off('drain', done);
       call.off('cancelled', done);
       call.off('close', done);
+      offEnd();
       resolve();
     };
     call.on('drain', done);
     call.on('cancelled', done);
     call.on('close', done);
     // The hub may end the subscription (slow consumer, shutdown) while the peer reads nothing.
-    void sub.ended.then(done);
+    offEnd = sub.onEnd(done);
   });
 }
 

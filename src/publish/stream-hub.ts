@@ -39,8 +39,11 @@ export interface HubSubscription {
   read(max: number): SubscribeResponse[];
   /** Resolves when read() may return something new, or the subscription ended. */
   wait(): Promise<void>;
-  /** Resolves when the subscription ends (closed by either side). */
-  readonly ended: Promise<void>;
+  /**
+   * Calls `listener` once when the subscription ends (at once if it has); returns a function
+   * that removes it, so that waiting many times on one long subscription leaks nothing.
+   */
+  onEnd(listener: () => void): () => void;
   /** Set when the hub ended the subscription (slow consumer with 'disconnect'). */
   readonly error: ShadowtapError | undefined;
   readonly closed: boolean;
@@ -105,10 +108,7 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
     let waiter: (() => void) | undefined;
     let closed = false;
     let error: ShadowtapError | undefined;
-    let endedResolve!: () => void;
-    const ended = new Promise<void>((resolve) => {
-      endedResolve = resolve;
-    });
+    const endListeners = new Set<() => void>();
     const pendingGaps: SubscribeResponse[] = [];
 
     const gap = (from: number, to: number, reason: GapReason): void => {
@@ -137,7 +137,14 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
     };
 
     const sub: Sub = {
-      ended,
+      onEnd(listener) {
+        if (closed) {
+          listener();
+          return () => undefined;
+        }
+        endListeners.add(listener);
+        return () => endListeners.delete(listener);
+      },
       get error() {
         return error;
       },
@@ -191,7 +198,8 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
         closed = true;
         subscribers.delete(sub);
         wake();
-        endedResolve();
+        for (const l of [...endListeners]) l();
+        endListeners.clear();
       },
     };
     return sub;
