@@ -504,6 +504,17 @@ describe('validate-envoy: versions, warnings and types', () => {
     );
   });
 
+  it('fields and enum values disallowed by default are errors', () => {
+    const zipkin = {
+      collector_cluster: 'z',
+      collector_endpoint: '/api/v2/spans',
+      collector_endpoint_version: 'DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE',
+    };
+    const e = only(validateEnvoyConfig(zipkin, { type: 'envoy.config.trace.v3.ZipkinConfig', knownClusters: ['z'] }));
+    assert.equal(e.path, 'collector_endpoint_version');
+    assert.match(e.message, /enum value DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE is deprecated and disallowed by default/);
+  });
+
   it('cluster references are not checked when CDS provides the clusters', () => {
     const b = bootstrap();
     b.static_resources.clusters.splice(1, 1);

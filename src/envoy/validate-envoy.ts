@@ -712,7 +712,10 @@ function checkEnum(ctx: Ctx, en: protobuf.Enum, value: unknown, path: string, ru
     err(ctx, path, `${name} is not allowed here`);
   if (Array.isArray(rules?.['not_in']) && rules['not_in'].map(Number).includes(num))
     err(ctx, path, `${name} is not allowed here`);
-  if (en.valuesOptions?.[name]?.['deprecated'] === true) warn(ctx, path, `enum value ${name} is deprecated`);
+  const valueOptions = en.valuesOptions?.[name];
+  if (valueOptions?.['(envoy.annotations.disallowed_by_default_enum)'] === true) {
+    err(ctx, path, `enum value ${name} is deprecated and disallowed by default: Envoy rejects it`);
+  } else if (valueOptions?.['deprecated'] === true) warn(ctx, path, `enum value ${name} is deprecated`);
 }
 
 function isSet(field: protobuf.Field, value: unknown): boolean {
@@ -760,7 +763,9 @@ function checkMessage(
       }
       oneofSet.set(field.partOf.name, key);
     }
-    if (field.options?.['deprecated'] === true) {
+    if (field.options?.['(envoy.annotations.disallowed_by_default)'] === true) {
+      err(ctx, p, `field ${field.name} of ${typeName} is deprecated and disallowed by default: Envoy rejects it`);
+    } else if (field.options?.['deprecated'] === true) {
       const since = field.options['(envoy.annotations.deprecated_at_minor_version)'];
       warn(ctx, p, `field ${field.name} of ${typeName} is deprecated${since ? ` (since API ${String(since)})` : ''}`);
     }
