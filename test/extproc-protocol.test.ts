@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { status } from '@grpc/grpc-js';
+import { Client as GrpcClient, credentials, status } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import type { Shadowtap } from '../src/server.js';
 import type { HeaderMap, ProcessingRequest } from '../src/ingest/extproc-protos.js';
@@ -128,6 +128,28 @@ describe('ext_proc protocol violations close the stream with a clear status and 
       assert.equal(await metricValue(app, 'shadowtap_extproc_errors_total', { reason: c.reason }), before + 1);
     });
   }
+
+  it('bytes that are not a ProcessingRequest: grpc-js answers INTERNAL, the stream is released', async () => {
+    const raw = new GrpcClient(`127.0.0.1:${app.ports.grpc}`, credentials.createInsecure());
+    const call = raw.makeBidiStreamRequest(
+      '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
+    const st = new Promise<{ code: number; details: string }>((resolve) => call.on('status', resolve));
+    call.on('error', () => undefined);
+    // Field 2 (request_headers), length-delimited, with a length varint that runs past the end.
+    call.write(Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    const { code, details } = await st;
+    assert.equal(code, status.INTERNAL);
+    assert.match(details, /deserializing/);
+    raw.close();
+    const start = Date.now();
+    while ((await metricValue(app, 'shadowtap_extproc_streams_active')) > 0 && Date.now() - start < 3000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(await metricValue(app, 'shadowtap_extproc_streams_active'), 0);
+  });
 
   it('the server keeps serving after violations, and nothing from a broken stream is analysed', async () => {
     const received = await metricValue(app, 'shadowtap_received_total', { source: 'ext_proc' });
