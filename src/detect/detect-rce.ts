@@ -1,5 +1,5 @@
 import type { Detector, Hit, SeverityName } from '../core/model.js';
-import { selectHits } from './detect-util.js';
+import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { percentDecode } from './normalize.js';
 import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from './shell-tokenizer.js';
 
@@ -50,7 +50,7 @@ const TIER1 = words(`
   chmod chown chgrp useradd adduser usermod userdel groupadd passwd chpasswd visudo sudo doas nohup setsid mkfifo
   mknod base64 base32 xxd hexdump certutil bitsadmin mshta rundll32 regsvr32 wmic tasklist taskkill schtasks vssadmin
   cscript wscript systeminfo msiexec reg netsh icacls takeown whoami.exe lwp-download lwp-request tftp ftp sftp scp
-  ssh rsync gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
+  ssh rsync rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
   ansible-config ansible-console ansible-doc ansible-inventory ansible-pull ansible-vault chef-client chef-run
   chef-shell chef-solo chef-vault cscli printenv crontab iptables ip6tables lsof dmesg modprobe insmod rmmod lsmod
   chattr lsattr setfacl getfacl chroot nsenter unshare capsh getcap setcap openssl docker kubectl runc ctr crictl
@@ -65,6 +65,7 @@ const TIER1 = words(`
 
 /** Commands that are also English (or very common) words: they need shell-shaped arguments. */
 const TIER2 = words(`
+  ll la
   cat more less find sort time head tail touch file kill sleep wait read type which who free top make set export
   source cut tr history ping echo print open start date du df w cp mv rm ln grep egrep fgrep zip tee nice alias exec
   eval trap last groups users column fold paste join split wc diff cmp comm uniq shuf seq yes true false test expr
@@ -92,22 +93,52 @@ const CMD_BUILTINS = words(
 const SENSITIVE_PATH =
   /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab)|\/proc\/self|\/dev\/(?:tcp|udp)\/|\/bin\/(?:ba)?sh|\.ssh\/|\\windows\\|system32|win\.ini|boot\.ini|%(?:comspec|systemroot|windir|systemdrive)%/i;
 
-/** Normalises a command word to the binary name it runs: basename, lower case, no `.exe`. */
+/** Normalises a command word to the binary name it runs: basename, lower case, no `.exe`, no version. */
 function binaryName(word: string): string {
-  const base = word.replace(/^.*[/\\]/, '').toLowerCase();
-  return base.replace(/\.(?:exe|com|bat|cmd)$/, '');
+  const base = word
+    .replace(/^.*[/\\]/, '')
+    .toLowerCase()
+    .replace(/\.(?:exe|com|bat|cmd)$/, '');
+  if (TIER1.has(base) || TIER2.has(base)) return base;
+  // python3.10, gcc10.1, ansible-doc, chef-client: versioned or suite binaries.
+  const unversioned = base.replace(/[\d.]+$/, '');
+  if (unversioned !== base && TIER1.has(unversioned)) return unversioned;
+  const suite = /^(ansible|chef|rmt|lwp|ssh|pip|docker|kubectl)-/.exec(base);
+  return suite && TIER1.has(suite[1]!) ? suite[1]! : base;
+}
+
+/** Translates a shell glob to an anchored RegExp (`?`, `*`, `[abc]`, `[!a]`); other characters literal. */
+function globToRegExp(glob: string): RegExp {
+  let src = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '?') src += '.';
+    else if (c === '*') src += '.*';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      const inner = close > 0 ? glob.slice(i + 1, close) : '';
+      if (close > 0 && /^[!^]?[a-z0-9-]+$/.test(inner)) {
+        src += `[${inner.replace(/^!/, '^')}]`;
+        i = close;
+      } else {
+        src += '\\[';
+      }
+    } else src += c.replace(/[.+^${}()|\\\]/]/g, '\\$&');
+  }
+  return new RegExp(`^${src}$`);
 }
 
 /** Resolves a globbed command (`/bin/ca?`, `/???/c?t`) against the known binaries. */
 function globBinary(word: string): string | undefined {
   const base = word.replace(/^.*\//, '').toLowerCase();
-  if (!/[?*[]/.test(base) || base.length > 32) return undefined;
-  const re = new RegExp(
-    `^${base
-      .replace(/[.+^${}()|\\]/g, '\\$&')
-      .replace(/\?/g, '.')
-      .replace(/\*/g, '.*')}$`,
-  );
+  if (!/[?*[]/.test(base) || base.length > 32 || !/[a-z]/.test(base.replace(/\[[^\]]*\]/g, ''))) return undefined;
+  let re: RegExp;
+  try {
+    re = globToRegExp(base);
+  } catch {
+    // `[z-a]`: a range the shell would not match either.
+    return undefined;
+  }
   for (const b of TIER1) if (re.test(b) && b.length >= 2) return b;
   for (const b of ['cat', 'ls', 'id', 'ping', 'echo', 'nc', 'rm']) if (re.test(b)) return b;
   return undefined;
@@ -117,12 +148,13 @@ function globBinary(word: string): string | undefined {
 function shellArg(w: ShellWord): boolean {
   const t = w.text;
   return (
-    /^-{1,2}[A-Za-z0-9?]/.test(t) ||
+    // Flags: `-la`, `-c`, `--version`, `-O-`; not search operators like `-used`.
+    /^--[A-Za-z0-9]|^-[A-Za-z0-9?]{1,3}(?:$|[=-])|^-[A-Z]/.test(t) ||
     /^(?:\/|\.{1,2}\/|~\/?|[A-Za-z]:[\\/]|\\\\)/.test(t) ||
     /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ||
     /^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$/.test(t) ||
     /^\$[A-Za-z_{]|^%[A-Za-z_]+%$/.test(t) ||
-    /[*?]/.test(t) ||
+    (w.glob && /[a-z/]/i.test(t) && (/[*[]/.test(t) || /\?./.test(t)) && !/[=&]|:\/\//.test(t)) ||
     /^[\w.-]+\.(?:sh|php|py|pl|rb|exe|bat|ps1|txt|conf|log|gz|tgz|zip|jpg|png)$/i.test(t) ||
     /^\/[a-z?]$/i.test(t)
   );
@@ -136,6 +168,15 @@ interface Candidate {
 }
 
 const STRONG_LEADS = new Set([';', '|', '||', '&&', 'nl', '$(', '`', '<(']);
+const WRAPPERS = /^(?:sudo|nohup|time|env|exec|nice|setsid|timeout|xargs|busybox|strace|ltrace|doas|command|builtin)$/;
+/** Network tools, whose host-name arguments are shaped (`curl example.org`). */
+const NET_TOOLS = words(
+  'curl wget ping nc ncat netcat nslookup dig host ssh telnet ftp tftp scp rsync traceroute whois',
+);
+/** Tier-1 names that are also common in technical prose ("I love python"). */
+const PROSE_TIER1 = words(
+  'nc ncat ss python python2 python3 perl ruby php lua node nodejs deno bash sh zsh fish cmd powershell curl wget docker kubectl npm npx yarn gem cargo pip pip3 vim nano emacs ssh ftp telnet openssl javac gcc',
+);
 
 /** Scores one simple command. */
 function scoreCommand(
@@ -147,17 +188,19 @@ function scoreCommand(
   // Skip assignments and wrappers: `a=b cmd`, `sudo cmd`, `nohup cmd`, `time cmd`.
   let k = 0;
   while (k < cmd.words.length && isAssignment(cmd.words[k]!.text) && !cmd.words[k]!.quoted) k++;
-  while (
-    k < cmd.words.length - 1 &&
-    /^(?:sudo|nohup|time|env|exec|nice|setsid|timeout|xargs|busybox|strace|ltrace|doas|command|builtin)$/.test(
-      binaryName(cmd.words[k]!.text),
-    )
-  ) {
-    k++;
-    while (k < cmd.words.length - 1 && /^-|^\d+$/.test(cmd.words[k]!.text)) k++;
+  let wrapped = false;
+  while (k < cmd.words.length - 1 && WRAPPERS.test(binaryName(cmd.words[k]!.text))) {
+    let j = k + 1;
+    while (j < cmd.words.length - 1 && /^-|^\d+$/.test(cmd.words[j]!.text)) j++;
+    const inner = binaryName(cmd.words[j]!.text);
+    // `time curl x`: the wrapper runs a known binary; `env --version`: the wrapper is the command.
+    if (!TIER1.has(inner) && !TIER2.has(inner)) break;
+    k = j;
+    wrapped = true;
   }
   const head = cmd.words[k];
-  if (!head || head.text.length === 0 || head.text.length > 64) return undefined;
+  // A URL or an e-mail address is not a command path (`https://x/img/cat photo.png`).
+  if (!head || head.text.length === 0 || head.text.length > 64 || /:\/\/|@|^[a-z]+:/i.test(head.text)) return undefined;
   let name = binaryName(head.text);
   let evasion = head.evasion;
   if (!TIER1.has(name) && !TIER2.has(name)) {
@@ -168,7 +211,12 @@ function scoreCommand(
   }
   const tier1 = TIER1.has(name);
   const args = cmd.words.slice(k + 1);
-  const shaped = args.some(shellArg) || cmd.redirects.length > 0 || (cmd.trail === '|' && !!next && nextRuns(next));
+  const shaped =
+    args.some(shellArg) ||
+    redirectShaped(cmd) ||
+    (cmd.trail === '|' && !!next && nextRuns(next)) ||
+    (NET_TOOLS.has(name) && args.some((a) => /^[\w-]+(?:\.[\w-]+)+(?::\d+)?$/.test(a.text))) ||
+    args.some((a) => a.quoted && /(?:^|\s)-{1,2}\w/.test(a.text));
   const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
   const englishArgs = args.length >= 2 && args.every((a) => /^[A-Za-z][a-z'’]*[,.!?]?$/.test(a.text) && !a.evasion);
   const pipedToShell = cmd.trail === '|' && !!next && SHELLS.has(binaryName(next.words[0]?.text ?? ''));
@@ -185,6 +233,8 @@ function scoreCommand(
       cmd.trail === ')' ||
       cmd.trail === '&' ||
       cmd.trail === 'nl');
+  // `;top`: a separator glued to the command is typed for a shell; prose puts a space after `;`.
+  const glued = strong && lead !== 'nl' && cmd.sepEnd === head.pos && head.pos > 1;
 
   let conf = 0;
   let rule: Rule =
@@ -194,14 +244,26 @@ function scoreCommand(
         ? RULES.commandLine
         : RULES.chained;
   if (tier1) {
-    if (strong) conf = shaped ? 0.9 : englishArgs ? 0.5 : 0.85;
+    const distinctive = !PROSE_TIER1.has(name);
+    if (strong) conf = shaped ? 0.9 : englishArgs ? 0.7 : 0.85;
     else if (lead === '&') conf = shaped ? 0.85 : args.length === 0 && endsHere ? 0.7 : englishArgs ? 0.35 : 0.6;
-    else if (lead === 'start')
-      conf = shaped ? 0.8 : args.length === 0 && endsHere && PROBES.has(name) ? 0.5 : englishArgs ? 0.2 : 0.45;
-    else conf = shaped ? 0.7 : 0.4;
+    else if (lead === 'start') {
+      if (shaped) conf = 0.8;
+      else if (args.length === 0 && STRONG_LEADS.has(cmd.trail)) conf = 0.7;
+      else if (distinctive && args.length <= 3) conf = 0.6;
+      else conf = englishArgs ? 0.2 : 0.45;
+      if (wrapped) conf = Math.max(conf, 0.7);
+    } else conf = shaped ? 0.7 : 0.4;
   } else {
-    if (strong) conf = shaped ? 0.85 : endsHere && PROBES.has(name) ? 0.7 : 0;
-    else if (lead === '&') conf = shaped ? 0.75 : endsHere && PROBES.has(name) ? 0.6 : 0;
+    if (strong) {
+      conf = shaped
+        ? 0.85
+        : endsHere && PROBES.has(name)
+          ? 0.7
+          : glued && (PROBES.has(name) || name === 'top')
+            ? 0.65
+            : 0;
+    } else if (lead === '&') conf = shaped ? 0.75 : endsHere && PROBES.has(name) ? 0.6 : 0;
     else if (lead === 'start') conf = shaped ? (sensitive ? 0.85 : 0.65) : 0;
     else conf = shaped ? 0.6 : 0;
   }
@@ -217,12 +279,29 @@ function scoreCommand(
   return { rule, confidence: Math.min(1, conf), from, to };
 }
 
-/** Does the command after a pipe run a known binary? */
+/**
+ * A redirection counts when its target looks like a file or descriptor (`> /tmp/x`, `2>&1`,
+ * `<<< "id"`), not when prose compares numbers (`2 > 1`, `3 < 4`).
+ */
+function redirectShaped(cmd: ShellCommand): boolean {
+  return cmd.redirects.some((r) => {
+    if (r.op === '<<<' || r.op === '&>') return true;
+    const target = cmd.words.find((w) => w.pos > r.pos);
+    if (!target) return false;
+    return /^&\d$|[/\\]|^\$|\.[a-z0-9]{1,4}$/i.test(target.text) && !/^\d+(?:[.,]\d+)?$/.test(target.text);
+  });
+}
+
+/** Does the command after a pipe run a known binary (`| sh`, `| grep -v x`, not `| Pause`)? */
 function nextRuns(next: ShellCommand): boolean {
   const w = next.words[0];
   if (!w) return false;
   const name = binaryName(w.text);
-  return TIER1.has(name) || TIER2.has(name);
+  return (
+    (TIER1.has(name) && !PROSE_TIER1.has(name)) ||
+    SHELLS.has(name) ||
+    (TIER2.has(name) && next.words.slice(1).some(shellArg))
+  );
 }
 
 const SHELLSHOCK = /\(\s*\)\s*\{\s*(?:[:\w]+\s*;?\s*)*\}\s*;/;
@@ -237,7 +316,7 @@ const CMD_MISC =
 const POWERSHELL =
   /\b(?:iex|invoke-expression|invoke-webrequest|iwr|invoke-restmethod|irm|start-process|invoke-command|invoke-item)\b\s*[(\-'"$]|\.downloadstring\s*\(|\.downloadfile\s*\(|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|\[system\.convert\]::frombase64string|\bpowershell(?:\.exe)?\b[^\n]{0,60}\s-(?:e|ec|enc|encodedcommand|c|command|nop|noprofile|w\s+hidden|windowstyle)\b|\b(?:get|set|remove|new|add)-(?:content|item|itemproperty|process|service|wmiobject|ciminstance|localuser|mppreference)\b\s+-?\S/i;
 const MAIL =
-  /[\r\n]\s*(?:(?:mail\s+from|rcpt\s+to)\s*:|(?:helo|ehlo|vrfy|expn|starttls|auth\s+(?:login|plain))\b|[a-z0-9]{1,8}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate)\b|(?:user|pass|stat|retr|dele|uidl|apop|top)\s+\S)/i;
+  /[\r\n]\s*(?:(?:mail\s+from|rcpt\s+to)\s*:|(?:helo|ehlo|vrfy|expn|starttls|auth\s+(?:login|plain))\b|[a-z]{0,3}\d{1,6}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate)\b|(?:user|pass|apop)\s+\S+[ \t]*(?:[\r\n]|$)|(?:retr|dele|top|uidl)\s+\d+[ \t]*(?:[\r\n]|$)|(?:stat|capa|rset|noop)[ \t]*(?:[\r\n]|$))/i;
 
 /** All candidates for one context of one value. */
 function evaluate(value: string, deadline: number, inQuote: boolean, offset: number): Candidate[] {
@@ -299,6 +378,7 @@ export const rceDetector: Detector = {
       for (const q of ['"', "'"] as const) {
         if (value.includes(q)) cands.push(...evaluate(q + value, ctx.deadline, true, 1));
       }
+      discountMarkdownCode(value, cands);
       for (const c of cands) {
         hits.push({
           attackType: 'rce',

@@ -39,3 +39,41 @@ export function selectHits(hits: Hit[], sensitivity: Sensitivity, location: stri
   }
   return [...best.values()].sort((a, b) => b.confidence - a.confidence);
 }
+
+/**
+ * Offsets covered by markdown code in a value that *is* markdown: fenced blocks (```…```) and,
+ * when the value is prose around them, inline code spans. Renderers show code as text, so hits
+ * inside are weaker evidence. A bare `` `id` `` (no prose around) is not treated as markdown.
+ */
+export function markdownCodeRanges(value: string): Array<[number, number]> {
+  if (!value.includes('`')) return [];
+  const out: Array<[number, number]> = [];
+  const fenced = value.includes('```');
+  for (const m of value.matchAll(/```[\s\S]*?(?:```|$)|`[^`\n]+`/g)) {
+    if (m[0].startsWith('```') && !fenced) continue;
+    out.push([m.index, m.index + m[0].length]);
+  }
+  if (out.length === 0) return out;
+  // Inline spans only count inside prose: at least four words outside code.
+  let outside = '';
+  let last = 0;
+  for (const [a, b] of out) {
+    outside += value.slice(last, a) + ' ';
+    last = b;
+  }
+  outside += value.slice(last);
+  const prose = (outside.match(/\p{L}{2,}/gu) ?? []).length >= 4;
+  return out.filter(([a, b]) => prose || value.startsWith('```', a) || b - a > 200);
+}
+
+/** Lowers the confidence of hits whose match starts inside markdown code. */
+export function discountMarkdownCode<T extends { from: number; confidence: number }>(
+  value: string,
+  candidates: T[],
+  discount = 0.4,
+): T[] {
+  const ranges = markdownCodeRanges(value);
+  if (ranges.length === 0) return candidates;
+  for (const c of candidates) if (ranges.some(([a, b]) => c.from >= a && c.from < b)) c.confidence -= discount;
+  return candidates;
+}

@@ -1,5 +1,5 @@
 import type { Detector, Hit, SeverityName } from '../core/model.js';
-import { selectHits } from './detect-util.js';
+import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
 import { CALL_SINKS, findSinks, jsInjection, lexJs } from './js-context.js';
 import { foldFullWidth, htmlEntityDecode, percentDecode, unicodeEscapeDecode } from './normalize.js';
@@ -202,14 +202,6 @@ function inspectAttribute(tok: HtmlTag, attr: HtmlAttribute, deadline: number, d
     out.push({ rule: RULES.css, confidence: 0.85, ...span });
 }
 
-/** Offsets covered by markdown code (``` fences and `spans`), which renderers show as text. */
-function codeRanges(value: string): Array<[number, number]> {
-  if (!value.includes('`')) return [];
-  const out: Array<[number, number]> = [];
-  for (const m of value.matchAll(/```[\s\S]*?(?:```|$)|`[^`\n]+`/g)) out.push([m.index, m.index + m[0].length]);
-  return out;
-}
-
 /** All rule candidates for one (normalised) variant of a value. */
 function evaluate(value: string, deadline: number): Candidate[] {
   const out: Candidate[] = [];
@@ -312,12 +304,8 @@ function evaluate(value: string, deadline: number): Candidate[] {
       out.push({ rule: RULES.sink, confidence: conf, from: s.from, to: s.to });
     }
   }
-  const ranges = codeRanges(value);
-  if (ranges.length > 0) {
-    // Markdown code is rendered as text; still reported at high sensitivity.
-    for (const c of out) if (ranges.some(([a, b]) => c.from >= a && c.from < b)) c.confidence -= 0.4;
-  }
-  return out;
+  // Markdown code is rendered as text; still reported at high sensitivity.
+  return discountMarkdownCode(value, out);
 }
 
 /** The variants of a value a browser or back end might see: as sent, and each encoding undone once. */

@@ -27,15 +27,19 @@ export interface ShellWord {
   evasion: boolean;
   /** The word was entirely quoted. */
   quoted: boolean;
+  /** An unquoted glob character (`*`, `?`, `[`) is part of the word. */
+  glob: boolean;
 }
 
 export interface ShellCommand {
   lead: ShellLead;
   words: ShellWord[];
-  /** Redirection operators seen in this command (`>`, `>>`, `<`, `<<<`, `2>&1` …). */
-  redirects: string[];
+  /** Redirections in this command: operator (`>`, `>>`, `<`, `<<<`, `&>` …) and offset. */
+  redirects: Array<{ op: string; pos: number }>;
   /** What ended the command (separator text, or '' at the end of input). */
   trail: string;
+  /** Offset just past the separator that introduced the command (0 at the start). */
+  sepEnd: number;
 }
 
 export interface ShellParse {
@@ -71,10 +75,11 @@ const MEANINGFUL_VARS = new Set(['HOME', 'PATH', 'PWD', 'SHELL', 'USER', 'TMPDIR
 export function tokenizeShell(input: string, deadline = Infinity, maxWords = 2048): ShellParse {
   const commands: ShellCommand[] = [];
   const n = input.length;
-  let cur: ShellCommand = { lead: 'start', words: [], redirects: [], trail: '' };
+  let cur: ShellCommand = { lead: 'start', words: [], redirects: [], trail: '', sepEnd: 0 };
   let word = '';
   let wordStart = -1;
   let evasion = false;
+  let glob = false;
   let quotedParts = 0;
   let plainParts = 0;
   let ifs = false;
@@ -86,13 +91,14 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
     if (wordStart >= 0) {
       const quoted = quotedParts > 0 && plainParts === 0;
       if (word.length > 0 || quoted) {
-        cur.words.push({ text: word, pos: wordStart, end: at, evasion, quoted });
+        cur.words.push({ text: word, pos: wordStart, end: at, evasion, quoted, glob });
         wordCount++;
       }
     }
     word = '';
     wordStart = -1;
     evasion = false;
+    glob = false;
     quotedParts = 0;
     plainParts = 0;
   };
@@ -102,8 +108,16 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
   const endCommand = (trail: string, nextLead: ShellLead, at: number): void => {
     endWord(at);
     cur.trail = trail;
-    if (cur.words.length > 0 || cur.redirects.length > 0) commands.push(cur);
-    cur = { lead: nextLead, words: [], redirects: [], trail: '' };
+    if (cur.words.length > 0 || cur.redirects.length > 0) {
+      commands.push(cur);
+      cur = { lead: nextLead, words: [], redirects: [], trail: '', sepEnd: at + trail.length };
+    } else if (nextLead !== '(' && nextLead !== '{') {
+      // `;(sh)`, `&&{ id; }`: a group right after a separator keeps the separator's lead.
+      cur.lead = nextLead;
+      cur.sepEnd = at + trail.length;
+    } else {
+      cur.sepEnd = at + trail.length;
+    }
   };
 
   let i = 0;
@@ -147,13 +161,26 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
     if (c === '&') {
       if (c2 === '>' || (input[i - 1] === '>' && wordStart < 0)) {
         // `&>file`, `>&2`: redirections, not separators.
-        cur.redirects.push('&>');
+        cur.redirects.push({ op: '&>', pos: i });
         i += c2 === '>' ? 2 : 1;
         continue;
       }
       const op = c2 === '&' ? '&&' : '&';
       endCommand(op, op, i);
       i += op.length;
+      continue;
+    }
+    if (
+      (c === '`' && c2 === '`') ||
+      (c === '$' && c2 === '(' && input[i + 2] === ')') ||
+      ((c === '<' || c === '>') && c2 === '(' && input[i + 2] === ')')
+    ) {
+      // Empty substitutions inside a word (`pi\`\`ng`, `pi$()ng`, `pi<()ng`) expand to nothing.
+      if (wordStart >= 0 || isWordChar(input[i + (c === '`' ? 2 : 3)])) {
+        startWord(i);
+        evasion = true;
+      }
+      i += c === '`' ? 2 : 3;
       continue;
     }
     if (c === '`') {
@@ -179,8 +206,10 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
         if (close > 0 && inner.includes(',') && !/[\s;|&]/.test(inner) && close - i < 512) {
           const parts = inner.split(',');
           for (const p of parts) {
-            if (!p) continue;
-            cur.words.push({ text: p, pos: i + 1, end: close, evasion: true, quoted: false });
+            // Parts may hide their own evasions: {n$u\c$u,-nlvp,777}.
+            const text = p.replace(/\$(?:\{\w*\}|[a-z_]\w*|[@*])|\\|['"]/g, '');
+            if (!text) continue;
+            cur.words.push({ text, pos: i + 1, end: close, evasion: true, quoted: false, glob: /[*?[]/.test(text) });
             wordCount++;
           }
           i = close + 1;
@@ -203,7 +232,7 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
       } else {
         endWord(i);
       }
-      cur.redirects.push(input.slice(i, j));
+      cur.redirects.push({ op: input.slice(i, j), pos: i });
       i = j;
       continue;
     }
@@ -261,7 +290,8 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
           continue;
         }
         const glued = wordStart >= 0 || isWordChar(input[i + m[0].length]);
-        if (glued && (m[3] !== undefined || !MEANINGFUL_VARS.has(bare))) {
+        // `c$@at`, `ca${x}t`, and a lone `$u` word: unset variables expanding to nothing.
+        if (m[3] !== undefined || (!MEANINGFUL_VARS.has(bare) && (glued || /^[a-z]\w{0,2}$/.test(bare)))) {
           // `c$@at`, `ca${x}t`: an empty expansion splitting a word.
           startWord(i);
           evasion = true;
@@ -282,6 +312,7 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
       continue;
     }
     startWord(i);
+    if (c === '*' || c === '?' || c === '[') glob = true;
     word += c;
     plainParts++;
     i++;

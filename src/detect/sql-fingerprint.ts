@@ -1,4 +1,5 @@
 import type { Hit, SeverityName } from '../core/model.js';
+import { discountMarkdownCode } from './detect-util.js';
 import { lexSql, type SqlToken } from './sql-lexer.js';
 
 /**
@@ -394,8 +395,16 @@ function statementShape(toks: Tok[], i: number): number {
     case 'CREATE':
     case 'ALTER':
     case 'TRUNCATE':
-      if (a && DROP_OBJECTS.has(a.text) && (isOperand(b) || word(b, 'EXISTS', 'TABLE', 'IF') || t.text === 'TRUNCATE'))
-        return 0.9;
+      if (
+        a &&
+        DROP_OBJECTS.has(a.text) &&
+        (isOperand(b) || word(b, 'EXISTS', 'TABLE', 'IF') || t.text === 'TRUNCATE')
+      ) {
+        // `drop table tennis practice` is English: SQL ends the statement after the name.
+        const c = toks[i + 3];
+        if (!c) return 0.6;
+        return c.type === 'n' || c.type === '1' || c.type === 's' ? 0 : 0.9;
+      }
       return t.text === 'TRUNCATE' && a?.type === 'n' && (!b || b.type === ';') ? 0.7 : 0;
     case 'INSERT':
       return word(a, 'INTO') && isOperand(b) ? 0.9 : 0;
@@ -419,7 +428,7 @@ function statementShape(toks: Tok[], i: number): number {
       return a?.type === 'f' ? 0.7 : 0;
     case 'GRANT':
     case 'REVOKE':
-      return a?.type === 'n' && toks.some((x, k) => k > i && word(x, 'ON', 'TO')) ? 0.7 : 0;
+      return (a?.type === 'n' || a?.type === 'k') && (word(b, 'ON', 'TO') || b?.type === ',') ? 0.7 : 0;
     case 'LOAD':
       return word(a, 'DATA') ? 0.9 : 0;
     case 'COPY':
@@ -466,6 +475,54 @@ function breakIndex(toks: Tok[], context: SqlContext): { at: number; lead: 'stri
   return { at: i, lead };
 }
 
+/** Operators that make a comparison (a truth value) between two operands. */
+const COMPARISONS = new Set([
+  '=',
+  '==',
+  '!=',
+  '<>',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '<=>',
+  '^',
+  '|',
+  '&',
+  '-',
+  '+',
+  '%',
+  'LIKE',
+  'ILIKE',
+  'RLIKE',
+  'REGEXP',
+  'SIMILAR',
+  'GLOB',
+  'MATCH',
+  'IS',
+  'IN',
+  'BETWEEN',
+  'SOUNDS',
+  'NOT',
+  'NOTNULL',
+  'ISNULL',
+  'DIV',
+  'MOD',
+  'COLLATE',
+  '->',
+  '->>',
+  '#>',
+  '#>>',
+  '@>',
+  '<@',
+  '?|',
+  '?&',
+  '~',
+  '~*',
+  '!~',
+  '!~*',
+]);
+
 /** Scores the comparison / boolean expression starting at i (just after AND/OR). */
 function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: number; end: number } {
   let j = i;
@@ -490,7 +547,7 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
   const aEnd = operandEnd(toks, j);
   if (aEnd < 0) return { conf: 0, end: j };
   const op = toks[aEnd];
-  if (op?.type === 'o' && op.text !== '*' && op.text !== '/' && op.text !== '}' && op.text !== '[') {
+  if (op?.type === 'o' && COMPARISONS.has(op.text)) {
     if (word(op, 'NOTNULL', 'ISNULL')) return { conf: 0.8, end: aEnd + 1 };
     // BETWEEN x AND y, IS NULL, IN (…), LIKE …
     let bStart = aEnd + 1;
@@ -667,7 +724,7 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       if (shape > 0) {
         let conf =
           t.text === 'SELECT' ? (shape < 0.9 ? (i > 0 && hasFrom ? 0.75 : 0.5) : hasFrom ? 0.8 : 0.65) : shape - 0.05;
-        if (inlineComments) conf += 0.2;
+        if (inlineComments || endsInComment) conf += 0.2;
         add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
       } else if (i === 0 && word(t, 'DROP') && toks[1]?.type === 'n' && (toks[2]?.type === ';' || commentAt.has(2))) {
         add(RULES.statement, 0.7, 0, 2);
@@ -748,7 +805,7 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       !word(toks[i + 2], 'IS')
     ) {
       // Chained condition anywhere: `… AND 2771=1709)`.
-      const lit = toks[i + 1]!.text === toks[i + 3]!.text ? 0.75 : 0.6;
+      const lit = toks[i + 1]!.text === toks[i + 3]!.text ? 0.75 : 0.45;
       add(RULES.tautology, lit, i, i + 4);
     } else if (
       t.type === 'o' &&
@@ -788,7 +845,8 @@ export interface SqlAnalysis {
 }
 
 /** Look-alike quotes that some back ends (best-fit charset conversion) turn into `'`. */
-const QUOTE_LOOKALIKES = /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\u0060\uff07]/g;
+const QUOTE_LOOKALIKES = /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\uff07]/g;
+const HAS_QUOTE_LOOKALIKE = /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\uff07]/;
 
 /**
  * Evaluates `value` in every applicable context and returns every candidate hit (unfiltered by
@@ -803,9 +861,11 @@ export function analyzeSql(value: string, deadline = Infinity): SqlAnalysis {
     truncated ||= lexed.truncated;
     const folded = fold(lexed.tokens, lexed.mysqlExecComment);
     const offset = context === 'none' ? 0 : 1;
-    for (const c of evaluate(folded, context, prefixed.length)) {
-      const fragment =
-        text.slice(Math.max(0, c.from - offset), Math.max(0, c.to - offset)).trim() || text.slice(0, 200);
+    const cands = evaluate(folded, context, prefixed.length).map((c) => ({ ...c, from: c.from - offset }));
+    // SQL shown as code in a markdown comment is documentation, not an injection.
+    discountMarkdownCode(text, cands);
+    for (const c of cands) {
+      const fragment = text.slice(Math.max(0, c.from), Math.max(0, c.to - offset)).trim() || text.slice(0, 200);
       const where = context === 'none' ? '' : ` (breaks out of a ${context}-quoted string${note})`;
       hits.push({
         attackType: 'sqli',
@@ -818,7 +878,7 @@ export function analyzeSql(value: string, deadline = Infinity): SqlAnalysis {
     }
   };
   const variants: Array<[string, string, number]> = [[value, '', 0]];
-  if (QUOTE_LOOKALIKES.test(value) && /[\u2018\u2019\u201b\u00b4\u02b9\u02bc\uff07]/.test(value)) {
+  if (HAS_QUOTE_LOOKALIKE.test(value)) {
     variants.push([value.replace(QUOTE_LOOKALIKES, "'"), ', look-alike quotes', 0.1]);
   }
   for (const [text, note, penalty] of variants) {
