@@ -121,3 +121,12 @@ test('base64 content-transfer-encoding is undone', () => {
   const r = decode('/u', [['content-type', 'multipart/form-data; boundary=b']], body);
   assert.deepEqual(find(r, 'body.multipart.a', '<script>')?.chain, ['multipart', 'base64']);
 });
+
+test('an SVG upload is walked as XML: its DOCTYPE and entities become points', () => {
+  const svg =
+    '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]><svg><text>&x;</text></svg>';
+  const body = `--b\r\nContent-Disposition: form-data; name="img"; filename="a.svg"\r\nContent-Type: image/svg+xml\r\n\r\n${svg}\r\n--b--`;
+  const r = decode('/u', [['content-type', 'multipart/form-data; boundary=b']], body);
+  assert.deepEqual(at(r, 'body.multipart.img.!entity.x'), ['SYSTEM "file:///etc/hostname"']);
+  assert.deepEqual(find(r, 'body.multipart.img./svg/text', '&x;')?.chain, ['multipart', 'xml']);
+});

@@ -143,3 +143,15 @@ test('nested decoding stops at maxDecodeDepth with an anomaly', () => {
   assert.ok(codes(r).includes('decode_depth'));
   assert.equal(at(r, 'query.x').length, 3);
 });
+
+test('XML inside a JSON string is walked as XML', () => {
+  const r = decode(
+    '/p',
+    [['content-type', 'application/json']],
+    JSON.stringify({
+      doc: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "http://x.example/">]><r a="1">&e;</r>',
+    }),
+  );
+  assert.deepEqual(at(r, 'body.json.doc.!entity.e'), ['SYSTEM "http://x.example/"']);
+  assert.deepEqual(find(r, 'body.json.doc./r/@a', '1')?.chain, ['json', 'xml']);
+});

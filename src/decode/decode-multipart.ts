@@ -2,6 +2,7 @@ import { ANOMALY } from './anomaly-codes.js';
 import { bytesToText, charsetOf, isPlausibleText } from './decode-charset.js';
 import { addAnomaly, childLocation, type DecodeContext, emitKey, emitValue, timeUp } from './decode-context.js';
 import { percentDecode } from './decode-percent.js';
+import { looksLikeXmlDocument, walkXml } from './decode-xml.js';
 
 /*
  * multipart/form-data, parsed synchronously over the captured bytes (busboy is stream- and
@@ -162,7 +163,11 @@ function emitPart(
     // Cut on a character boundary so a sample of UTF-8 text stays valid UTF-8.
     while (end < content.length && end > at.sampleBytes - 4 && (content[end]! & 0xc0) === 0x80) end--;
     const sample = content.subarray(0, end);
-    if (isPlausibleText(sample)) emitValue(ctx, location, sample.toString('utf8'), chain, false);
+    if (!isPlausibleText(sample)) return;
+    const text = sample.toString('utf8');
+    emitValue(ctx, location, text, chain, false);
+    // SVG / XML uploads: their DOCTYPE and entities matter to the XXE detector.
+    if (looksLikeXmlDocument(text)) walkXml(ctx, text, location, [...chain, 'xml']);
     return;
   }
   const text = bytesToText(content, charsetOf(head.contentType));

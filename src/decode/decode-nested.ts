@@ -5,6 +5,7 @@ import { decodeHtmlEntities, decodeJsEscapes, hasHtmlEntity, hasJsEscape } from 
 import { isJsonContainer, walkJson } from './decode-json.js';
 import { hasPercentEscape, hexValue, percentDecode } from './decode-percent.js';
 import { walkForm } from './decode-query.js';
+import { looksLikeXmlDocument, walkXml } from './decode-xml.js';
 
 /*
  * Nested decoding: each value is tried against cheap signatures first (one pass over its
@@ -117,7 +118,7 @@ export function decodeNested(ctx: DecodeContext, location: string, value: string
   if (ctx.stopped) return;
   const sig = scan(value);
   const first = value.charCodeAt(0);
-  const maybeContainer = first === 123 || first === 91 || value.indexOf('?') !== -1;
+  const maybeContainer = first === 123 || first === 91 || first === 60 || value.indexOf('?') !== -1;
   const maybeAuth = first === 66 || first === 98 || first === 101; // Basic / Bearer / eyJ
   if (!sig.percent && !sig.amp && !sig.backslash && !sig.base64 && !sig.base64url && !sig.hex) {
     if (!maybeContainer && !maybeAuth) return;
@@ -158,6 +159,11 @@ export function decodeNested(ctx: DecodeContext, location: string, value: string
   if (maybeContainer) {
     if (looksStructured(value)) {
       walkNestedJson(ctx, location, value, [...chain, 'json']);
+    } else if (looksLikeXmlDocument(value)) {
+      // XML carried in a parameter or JSON string (SOAP in JSON, SVG in a field): XXE lives there too.
+      ctx.nestDepth++;
+      walkXml(ctx, value, location, [...chain, 'xml']);
+      ctx.nestDepth--;
     } else {
       const q = embeddedQuery(value);
       if (q !== undefined) {

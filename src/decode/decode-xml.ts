@@ -29,6 +29,11 @@ function decodeRefs(s: string): string {
   return s.indexOf('&') === -1 ? s : decodeHtmlEntities(s);
 }
 
+/** True when text opens like an XML document (declaration, DOCTYPE or SVG root). */
+export function looksLikeXmlDocument(text: string): boolean {
+  return text.charCodeAt(0) === 60 && /^<(?:\?xml|!doctype|svg)[\s>]/i.test(text.slice(0, 16));
+}
+
 /** Walks an XML document; returns the number of elements seen. */
 export function walkXml(ctx: DecodeContext, text: string, prefix: string, chain: readonly string[]): number {
   const { maxDepth } = ctx.limits;
