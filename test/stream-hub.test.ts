@@ -117,6 +117,32 @@ describe('stream hub', () => {
     hub.close();
   });
 
+  it('a resume replaying more than subscriberQueue retained detections is not a slow consumer', () => {
+    for (const slowConsumer of ['drop-oldest', 'disconnect'] as const) {
+      const hub = createStreamHub(hubConfig({ historySize: 100, subscriberQueue: 10, slowConsumer }));
+      for (let i = 1; i <= 50; i++) hub.publish(det(i));
+      const sub = hub.subscribe({ resumeAfterSequence: 5 });
+      hub.publish(det(51));
+      const events = sub.read(100);
+      assert.deepEqual(gaps(events), [], slowConsumer);
+      assert.deepEqual(
+        seqs(events),
+        Array.from({ length: 46 }, (_, i) => i + 6),
+        slowConsumer,
+      );
+      hub.close();
+    }
+    // Falling behind on live detections while replaying still counts.
+    const hub = createStreamHub(hubConfig({ historySize: 100, subscriberQueue: 10 }));
+    for (let i = 1; i <= 50; i++) hub.publish(det(i));
+    const sub = hub.subscribe({ resumeAfterSequence: 5 });
+    for (let i = 51; i <= 61; i++) hub.publish(det(i));
+    const events = sub.read(100);
+    assert.deepEqual(gaps(events), [{ fromSequence: 6, toSequence: 51, reason: 'slow_consumer' }]);
+    assert.deepEqual(seqs(events), [52, 53, 54, 55, 56, 57, 58, 59, 60, 61]);
+    hub.close();
+  });
+
   it('wait() resolves on publish and on close; onEnd listeners run once, unless removed', async () => {
     const hub = createStreamHub(hubConfig());
     const sub = hub.subscribe();

@@ -117,6 +117,10 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
     };
     // Cursor: the next sequence this subscriber should see.
     let cursor: number;
+    // A replay of retained history is not lag: only what was published after the subscription
+    // started counts against subscriberQueue, so a resume within retention is never cut short.
+    const liveStart = last + 1;
+    const lag = (): number => last - Math.max(cursor, liveStart) + 1;
     if (resumeAfter > last) {
       // A sequence this hub never issued: the numbering restarted (no segment log, or a
       // wiped one). Say so, and replay everything retained under the new numbering.
@@ -157,8 +161,7 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
           gap(cursor, oldest() - 1, 'evicted');
           cursor = oldest();
         }
-        const lag = last - cursor + 1;
-        if (lag > config.subscriberQueue) {
+        if (lag() > config.subscriberQueue) {
           // Only 'drop-oldest' gets here: 'disconnect' is applied at publish time.
           const skipTo = last - config.subscriberQueue + 1;
           gap(cursor, skipTo - 1, 'slow_consumer');
@@ -185,7 +188,7 @@ export function createStreamHub(config: Config['hub'], opts: StreamHubOptions = 
       },
       published() {
         // Eager so that a consumer blocked on flow control (never calling read) is still cut.
-        if (config.slowConsumer === 'disconnect' && last - cursor + 1 > config.subscriberQueue) {
+        if (config.slowConsumer === 'disconnect' && lag() > config.subscriberQueue) {
           error = ERR_SLOW_CONSUMER(config.subscriberQueue);
           metrics.slowConsumerDisconnects.inc();
           sub.close();
