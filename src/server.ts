@@ -61,7 +61,11 @@ export async function startShadowtap(
     metrics,
     sinks: [...(reporter ? [reporter] : []), ...(opts.sinks ?? [])],
   });
-  const pool = createDetectPool({ workers: config.admission.workers, analysis: config.analysis });
+  const pool = createDetectPool({
+    workers: config.admission.workers,
+    analysis: config.analysis,
+    nice: config.admission.workerNice,
+  });
   const admission = createAdmission({
     config: config.admission,
     pool,

@@ -132,7 +132,9 @@ describe('NGINX mirror → shadowtap, end to end', () => {
     let nginx: RunningNginx;
     let frontPort: number;
     before(async () => {
-      app = await startTestServer();
+      // A generous per-request budget: on a busy CI machine a cold worker's first analyses
+      // can exceed the default, and this test is about mirroring, not the CPU budget.
+      app = await startTestServer({ analysis: { limits: { budgetMs: 2000 } } });
       frontPort = await freePort();
       nginx = await startNginx({
         config: (paths) => mirrorConfig({ paths, frontPort, appPort: upstream.port, shadowPort: app.ports.shadow }),

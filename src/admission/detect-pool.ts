@@ -19,9 +19,9 @@ export interface DetectPool {
 const workerExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const workerFile = new URL(`./detect-worker${workerExt}`, import.meta.url);
 
-export function createDetectPool(opts: { workers: number; analysis: AnalysisConfig }): DetectPool {
+export function createDetectPool(opts: { workers: number; analysis: AnalysisConfig; nice?: number }): DetectPool {
   const threads = opts.workers > 0 ? opts.workers : Math.max(1, availableParallelism() - 1);
-  const workerData: DetectWorkerData = { analysis: opts.analysis };
+  const workerData: DetectWorkerData = { analysis: opts.analysis, nice: opts.nice ?? 0 };
   const piscina = new Piscina({
     filename: workerFile.href,
     minThreads: threads,

@@ -153,6 +153,12 @@ export const configSchema = z.strictObject({
       batchWindowMs: z.number().min(0).max(1000).default(2),
       /** Keep 1 in N when the queue is more than 3/4 full; 1 = no sampling, tail-drop only. */
       overloadSampleRate: positiveInt.default(1),
+      /**
+       * Scheduling niceness of the detection worker threads (Linux; 0 = same as the listener).
+       * Detection is throughput work; the shadow listener must answer at once. When the CPU
+       * is contended the listener wins, and admission sheds instead of the mirror backing up.
+       */
+      workerNice: z.number().int().min(0).max(19).default(10),
     })
     .prefault({}),
   analysis: analysisSchema.prefault({}),
