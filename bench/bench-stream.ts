@@ -8,6 +8,9 @@
  * subscriber has them all. Queues are sized so that nothing is dropped: this measures the
  * delivery path, not the slow-consumer policy.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { resolveConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -76,14 +79,15 @@ function sample(i: number): Detection {
   });
 }
 
-async function run(subscribers: number, detections: number): Promise<Record<string, string | number>> {
+async function run(subscribers: number, detections: number, withLog = false): Promise<Record<string, string | number>> {
+  const logDir = withLog ? mkdtempSync(join(tmpdir(), 'shadowtap-bench-stream-')) : undefined;
   const config = resolveConfig({
     log: { level: 'silent' },
     shadow: { host: '127.0.0.1', port: 0 },
     grpc: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     admission: { workers: 1 },
-    hub: { historySize: detections, subscriberQueue: detections },
+    hub: { historySize: detections, subscriberQueue: detections, logDir },
   });
   const app = await startShadowtap(config, { logger: silentLogger() });
   const worker = new Worker(CLIENT, {
@@ -114,6 +118,7 @@ async function run(subscribers: number, detections: number): Promise<Record<stri
     const gaps = await app.metrics.registry.getSingleMetric('shadowtap_stream_gaps_total')!.get();
     return {
       subscribers,
+      'segment log': withLog ? 'on' : 'off',
       detections,
       'delivered/s (total)': Math.round((subscribers * detections) / seconds),
       'per subscriber/s': Math.round(detections / seconds),
@@ -125,11 +130,12 @@ async function run(subscribers: number, detections: number): Promise<Record<stri
   } finally {
     await worker.terminate();
     await app.close();
+    if (logDir !== undefined) rmSync(logDir, { recursive: true, force: true });
   }
 }
 
 export default async function benchStream(): Promise<BenchReport> {
-  const rows = [await run(1, 50000), await run(50, 4000)];
+  const rows = [await run(1, 50000), await run(1, 50000, true), await run(50, 4000)];
   return {
     name: 'Detection stream delivery',
     rows,
