@@ -1,11 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { isShadowtapError } from '../core/errors.js';
+import type { CliIo } from './cli-io.js';
 import { GEN_ENVOY_USAGE, commandLine, parseGenEnvoyArgs, renderEnvoyOutput } from '../envoy/gen-envoy-args.js';
-
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
 
 /**
  * `shadowtap gen-envoy`: prints (or writes) Envoy / Istio / Gateway API / NGINX configuration.

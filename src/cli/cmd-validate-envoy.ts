@@ -8,7 +8,7 @@ import {
   parseEnvoyText,
   validateEnvoyConfig,
 } from '../envoy/validate-envoy.js';
-import type { CliIo } from './cmd-gen-envoy.js';
+import type { CliIo } from './cli-io.js';
 
 export const VALIDATE_ENVOY_USAGE = `Usage: shadowtap validate-envoy FILE [options]
 
