@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DetectContext, Detector, Point } from '../src/core/model.js';
+import { codeInjectionDetector } from '../src/detect/detect-code-injection.js';
 import { rceDetector } from '../src/detect/detect-rce.js';
 import { sqliDetector } from '../src/detect/detect-sqli.js';
 import { xssDetector } from '../src/detect/detect-xss.js';
@@ -42,7 +43,7 @@ const hostile = fc
   .map((parts) => parts.join(''));
 
 describe('detectors never throw', () => {
-  for (const d of [sqliDetector, xssDetector, rceDetector] as Detector[]) {
+  for (const d of [sqliDetector, xssDetector, rceDetector, codeInjectionDetector] as Detector[]) {
     it(`${d.id} on hostile strings`, () => {
       fc.assert(
         fc.property(hostile, (value) => {
