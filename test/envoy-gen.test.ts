@@ -252,6 +252,68 @@ describe('gen-envoy: ext_proc', () => {
   });
 });
 
+describe('gen-envoy: following the snippet comments yields a valid Envoy config', () => {
+  for (const extProc of ['off', 'observability', 'inline', 'blocking'] as const) {
+    it(`pasting the ${extProc === 'off' ? 'mirror' : extProc} snippet into an existing bootstrap`, () => {
+      const snippet = snippetOf({ extProc, mirror: true, addresses: ['shadowtap.internal'] });
+      // A user's bootstrap: one listener, one route, the router, one application cluster.
+      const hcm: Cfg = {
+        '@type':
+          'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+        stat_prefix: 'ingress',
+        route_config: {
+          virtual_hosts: [
+            { name: 'app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'my_app' } }] },
+          ],
+        },
+        http_filters: [
+          {
+            name: 'envoy.filters.http.router',
+            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+          },
+        ],
+      };
+      const user: Cfg = {
+        static_resources: {
+          listeners: [
+            {
+              name: 'ingress',
+              address: { socket_address: { address: '0.0.0.0', port_value: 8000 } },
+              filter_chains: [
+                { filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] },
+              ],
+            },
+          ],
+          clusters: [
+            {
+              name: 'my_app',
+              type: 'STRICT_DNS',
+              connect_timeout: '1s',
+              load_assignment: {
+                cluster_name: 'my_app',
+                endpoints: [
+                  { lb_endpoints: [{ endpoint: { address: { socket_address: { address: 'app', port_value: 80 } } } }] },
+                ],
+              },
+            },
+          ],
+        },
+      };
+      valid(user, 'bootstrap');
+      // 1. clusters → static_resources.clusters; 2. mirror block → the route action; 3. filter before the router.
+      user.static_resources.clusters.push(...snippet.clusters);
+      hcm.route_config.virtual_hosts[0].routes[0].route.request_mirror_policies = snippet.request_mirror_policies;
+      if (snippet.http_filters) hcm.http_filters.unshift(...snippet.http_filters);
+      valid(user, 'bootstrap');
+      // Pasting the filter after the router instead is caught.
+      if (snippet.http_filters) {
+        hcm.http_filters.push(hcm.http_filters.shift());
+        assert.equal(validateEnvoyConfig(user).ok, false);
+      }
+    });
+  }
+});
+
 describe('gen-envoy: bootstrap', () => {
   it('validates for every ext_proc mode, scope and route selection', () => {
     for (const extProc of ['off', 'observability', 'inline', 'blocking'] as const) {
