@@ -22,6 +22,8 @@ import { xpathDetector } from './detect-xpath.js';
 import { xxeDetector } from './detect-xxe.js';
 import { sqliDetector } from './detect-sqli.js';
 import { xssDetector } from './detect-xss.js';
+import { rceDetector } from './detect-rce.js';
+import { codeInjectionDetector } from './detect-code-injection.js';
 
 /**
  * Every detector shadowtap runs, in order. A new detector is one new `detect-*.ts` file
@@ -30,6 +32,8 @@ import { xssDetector } from './detect-xss.js';
 export const DETECTORS: readonly Detector[] = Object.freeze([
   sqliDetector,
   xssDetector,
+  rceDetector,
+  codeInjectionDetector,
   responseSqlErrorsDetector,
   responseStackTracesDetector,
   responseDirectoryListingDetector,
