@@ -4,6 +4,7 @@ import { workerData } from 'node:worker_threads';
 import type { AnalysisConfig } from '../config/config.js';
 import type { AnalysisResult } from '../core/model.js';
 import { analyzeExchange } from '../detect/analyze-exchange.js';
+import { warmUp } from '../detect/warm-up.js';
 import { decodeBatch } from './batch-codec.js';
 
 /** Data every worker receives once at start (the validated, frozen analysis config). */
@@ -26,6 +27,9 @@ if (nice > 0 && process.platform === 'linux') {
     // no /proc: equal priorities, as before
   }
 }
+
+// Pay the cold-start cost here, before the first task, not out of a real request's budget.
+warmUp(analysis);
 
 /**
  * Piscina task: analyse a batch of exchanges. A failure on one exchange never loses the

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { isShadowtapError } from '../core/errors.js';
 import type { CapturedExchange } from '../core/model.js';
 import { analyzeExchange } from '../detect/analyze-exchange.js';
+import { warmUp } from '../detect/warm-up.js';
 import { Detection } from '../gen/shadowtap/v1/detection.js';
 import { parseHar, parseJsonlRecord } from '../ingest/replay-input.js';
 import { buildDetection } from '../publish/build-detection.js';
@@ -51,6 +52,7 @@ async function* readExchanges(file: string): AsyncGenerator<CapturedExchange> {
 /** Analyses the given files, writing one JSON line per request. Exported for tests and eval. */
 export async function analyzeFiles(files: string[], config: Config, io: CliIo): Promise<number> {
   const redactor = createRedactor(config.redaction);
+  warmUp(config.analysis);
   let sequence = 0;
   for (const file of files) {
     try {

@@ -43,8 +43,12 @@ export const limitsSchema = z.strictObject({
   maxHeaderCount: positiveInt.default(200),
   /** Bytes of one value handed to detectors. */
   maxValueBytes: positiveInt.default(64 * 1024),
-  /** CPU budget for decode + detect of one request, ms. */
-  budgetMs: z.number().positive().default(50),
+  /**
+   * Time budget for decode + detect of one request, ms (wall clock in the worker thread:
+   * Node 20 has no per-thread CPU clock). Generous on purpose: decode limits bound the work,
+   * this only stops a runaway; a cut request is flagged with a 'budget_exceeded' anomaly.
+   */
+  budgetMs: z.number().positive().default(100),
   /** Anomalies recorded for one request (each code+location once). */
   maxAnomalies: positiveInt.default(64),
   /** Bytes of an uploaded file's content analysed (text files only). */

@@ -17,6 +17,9 @@ export async function startTestServer(options: Options = {}): Promise<Shadowtap>
     grpc: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     admission: { workers: 1 },
+    // E2E tests are about plumbing; on a loaded 2-core machine a wall-clock budget would cut
+    // analyses at random. The budget itself is tested directly (detect tests, pool tests).
+    analysis: { limits: { budgetMs: 2000 } },
     shutdownTimeoutMs: 3000,
   };
   const config = resolveConfig(
