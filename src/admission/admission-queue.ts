@@ -4,6 +4,7 @@ import type { CoreMetrics } from '../core/metrics.js';
 import type { AnalysisResult, CapturedExchange } from '../core/model.js';
 import type { Pipeline, ShedReason, SubmitOptions, SubmitOutcome } from '../core/pipeline.js';
 import { encodeBatch } from './batch-codec.js';
+import { hasCheapSignal } from './cheap-signals.js';
 import type { DetectPool } from './detect-pool.js';
 
 /** Called with every analysed exchange (publish stage). */
@@ -119,8 +120,12 @@ export function createAdmission(opts: {
     if (closing) return shed('shutting_down', entry);
     if (size >= config.queueSize) return shed('queue_full', entry);
     if (config.overloadSampleRate > 1 && size >= (config.queueSize * 3) / 4) {
-      // Under pressure keep 1 in N instead of dropping the whole tail.
-      if (sampleCounter++ % config.overloadSampleRate !== 0) return shed('sampled_out', entry);
+      // Under pressure keep 1 in N instead of dropping the whole tail, and always keep (while
+      // there is room) requests that carry a cheap suspicious signal: they are the ones worth
+      // the CPU. The signal test runs only here, when sampling, never on the normal path.
+      if (!hasCheapSignal(entry.exchange) && sampleCounter++ % config.overloadSampleRate !== 0) {
+        return shed('sampled_out', entry);
+      }
     }
     ring[(head + size) % ring.length] = entry;
     size++;

@@ -155,7 +155,10 @@ export const configSchema = z.strictObject({
       batchSize: positiveInt.max(1024).default(64),
       /** Max time an exchange waits for its batch to fill, ms. */
       batchWindowMs: z.number().min(0).max(1000).default(2),
-      /** Keep 1 in N when the queue is more than 3/4 full; 1 = no sampling, tail-drop only. */
+      /**
+       * Keep 1 in N when the queue is more than 3/4 full (requests with a cheap suspicious signal
+       * are always kept while there is room); 1 = no sampling, tail-drop only.
+       */
       overloadSampleRate: positiveInt.default(1),
       /**
        * Scheduling niceness of the detection worker threads (Linux; 0 = same as the listener).
