@@ -82,6 +82,7 @@ export async function startShadowtap(
     pipeline: admission,
     metrics,
     logger: logger.child({ component: 'shadow-listener' }),
+    ready: () => !closing,
   });
   const detectionService = createDetectionService({
     hub,

@@ -140,6 +140,23 @@ describe('walking skeleton: mirrored request in, detection out', () => {
     assert.equal(await h1Request(app.ports.shadow, '/still-alive'), 204);
   });
 
+  it('answers proxy health checks on the shadow port with readiness, and still analyses them', async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    assert.equal(await h1Request(app.ports.shadow, '/readyz', { 'x-shadowtap-health-check': '1' }), 200);
+    // The marker header is forgeable: a payload carried by a "probe" is still detected.
+    assert.equal(
+      await h1Request(app.ports.shadow, `/readyz?id=${encodeURIComponent("' OR 1=1--")}`, {
+        'x-shadowtap-health-check': '1',
+        'x-request-id': 'forged-probe',
+      }),
+      200,
+    );
+    await sub.until(() => sub.detections().some((d) => d.requestId === 'forged-probe'));
+    assert.equal(await h1Request(app.ports.shadow, '/readyz'), 204);
+    sub.close();
+  });
+
   it('serves /metrics, /healthz and /readyz on the admin port', async () => {
     const get = (path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -298,13 +298,13 @@ function loadAssignment(o: GenEnvoyOptions, name: string, port: number): Json {
   };
 }
 
-/** Header Envoy's health checks carry (with user-agent Envoy/HC); not an exchange to analyse. */
+/** Header Envoy's health checks carry (with user-agent Envoy/HC): the shadow listener answers them with readiness. */
 export const HEALTH_CHECK_HEADER = 'x-shadowtap-health-check';
 
 function healthChecks(o: GenEnvoyOptions): Json[] {
   if (o.healthCheck === 'none') return [];
-  // The shadow listener answers any path with 204 over HTTP/1.1 and h2c; the admin server
-  // answers /readyz with 200 (ready) or 503 (starting, shutting down) over HTTP/1.1 only.
+  // The shadow listener answers a marked /readyz probe with 200 (ready) or 503 (shutting
+  // down) over HTTP/1.1 and h2c; the admin server answers /readyz likewise over HTTP/1.1 only.
   const codec = o.healthCheck === 'admin' || o.shadowProtocol === 'http1' ? 'HTTP1' : 'HTTP2';
   return [
     {

@@ -71,8 +71,11 @@ export function createShadowListener(opts: {
   pipeline: Pipeline;
   metrics: CoreMetrics;
   logger: Logger;
+  /** Readiness reported to proxy health checks (see respond()). */
+  ready?: () => boolean;
 }): ShadowListener {
   const { config, maxBodyBytes, pipeline, metrics, logger } = opts;
+  const ready = opts.ready ?? (() => true);
   const sockets = new Set<Socket>();
   // HTTP/1.1 sockets whose current request has been handed to onRequest but not finished.
   // A parse error on such a socket (a body cut short: HPE_INVALID_EOF_STATE, a bad chunk, a
@@ -96,10 +99,16 @@ export function createShadowListener(opts: {
     // Envoy ignores the shadow response, but its connection pool waits for it: answer as
     // soon as the body is in or the analysis cap is reached, and keep draining past the cap
     // so that a streamed mirror (Envoy ≥ 1.33) never sees back-pressure from us.
+    //
+    // A proxy health check (gen-envoy marks them with x-shadowtap-health-check on /readyz)
+    // gets 200 or 503 so the proxy stops mirroring to a replica that is shutting down. It is
+    // still analysed like any request: the header is easy to forge, so it must not be a way
+    // to slip a payload past detection.
     const respond = (): void => {
       if (responded) return;
       responded = true;
-      res.writeHead(config.responseStatus);
+      const probe = req.headers['x-shadowtap-health-check'] !== undefined && req.url?.split('?')[0] === '/readyz';
+      res.writeHead(probe ? (ready() ? 200 : 503) : config.responseStatus);
       res.end();
     };
 
