@@ -12,8 +12,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { Detection, Severity } from '../src/gen/shadowtap/v1/detection.js';
 import { createReporter } from '../src/publish/reporter/reporter.js';
 import { createHttpSink } from '../src/publish/reporter/sink-http.js';
-import type { SinkConfig } from '../src/publish/reporter/sink-lane.js';
-import type { DetectionJson, ReportBatch } from '../src/publish/reporter/sink.js';
+import type { DetectionJson, ReportBatch, SinkConfig } from '../src/publish/reporter/sink.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shadowtap-http-sink-'));
 after(() => rmSync(root, { recursive: true, force: true }));

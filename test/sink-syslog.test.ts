@@ -13,8 +13,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { Detection, Severity } from '../src/gen/shadowtap/v1/detection.js';
 import { escapeParamValue, formatSyslogMessage, SD_ID } from '../src/publish/reporter/format-syslog.js';
 import { createReporter } from '../src/publish/reporter/reporter.js';
-import type { SinkConfig } from '../src/publish/reporter/sink-lane.js';
-import type { DetectionJson, ReportBatch } from '../src/publish/reporter/sink.js';
+import type { DetectionJson, ReportBatch, SinkConfig } from '../src/publish/reporter/sink.js';
 import { createSyslogSink } from '../src/publish/reporter/sink-syslog.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shadowtap-syslog-'));

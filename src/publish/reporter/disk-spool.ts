@@ -161,7 +161,8 @@ export async function openDiskSpool(opts: DiskSpoolOptions): Promise<DiskSpool> 
   const { dir, logger } = opts;
   // At least two segments must fit, or drop-oldest could never free room for a new record.
   const segmentBytes = Math.max(1, Math.min(opts.segmentBytes, Math.floor(opts.maxBytes / 2)));
-  await mkdir(dir, { recursive: true });
+  // Detections are sensitive: the spool is readable by this user only.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 
   let cursor: { seq: number; offset: number } | undefined;
   try {
@@ -256,7 +257,7 @@ export async function openDiskSpool(opts: DiskSpoolOptions): Promise<DiskSpool> 
   const writeCursor = async (): Promise<void> => {
     const head = segments[0];
     const buf = head ? encodeCursor(head.seq, head.records[readIndex]?.offset ?? head.size) : encodeCursor(nextSeq, 0);
-    cursorFh ??= await open(join(dir, CURSOR_FILE), 'w');
+    cursorFh ??= await open(join(dir, CURSOR_FILE), 'w', 0o600);
     await cursorFh.write(buf, 0, buf.length, 0);
   };
 
@@ -289,7 +290,7 @@ export async function openDiskSpool(opts: DiskSpoolOptions): Promise<DiskSpool> 
     if (!writer) {
       const seg: Segment = { seq: nextSeq++, path: '', size: 0, records: [] };
       seg.path = join(dir, segmentName(seg.seq));
-      const fh = await open(seg.path, 'wx');
+      const fh = await open(seg.path, 'wx', 0o600);
       writer = { seg, fh };
       segments.push(seg);
       // The new file's directory entry must survive a power cut too.

@@ -8,9 +8,9 @@ import { createBatcher } from './batcher.js';
 import { openDiskSpool, type DiskSpool } from './disk-spool.js';
 import { createReporterMetrics } from './reporter-metrics.js';
 import { createHttpSink } from './sink-http.js';
-import { createSinkLane, type SinkConfig, type SinkLane } from './sink-lane.js';
+import { createSinkLane, type SinkLane } from './sink-lane.js';
 import { createSyslogSink } from './sink-syslog.js';
-import type { DetectionJson, Sink } from './sink.js';
+import type { DetectionJson, Sink, SinkConfig } from './sink.js';
 
 export type ReporterConfig = Config['reporter'];
 
@@ -106,15 +106,13 @@ export async function createReporter(opts: ReporterOptions): Promise<Reporter> {
         for (const lane of lanes) metrics.droppedDetections.inc({ sink: lane.name, reason: 'closed' });
         return;
       }
-      let json: DetectionJson;
       try {
-        json = Detection.toJSON(d) as DetectionJson;
+        batcher.add(Detection.toJSON(d) as DetectionJson);
       } catch (err) {
+        // Never reached with a well-formed Detection; the publish path must not see a throw anyway.
         for (const lane of lanes) metrics.droppedDetections.inc({ sink: lane.name, reason: 'invalid' });
         logger.error({ err }, 'detection cannot be serialised; dropped');
-        return;
       }
-      batcher.add(json);
     },
     async flush() {
       const counter = batcher.seal();

@@ -6,8 +6,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { ERR_SINK_CONFIG, ERR_SINK_FAILED, ERR_SINK_REJECTED } from '../../core/errors.js';
 import { HTTP_FORMATS } from './formats.js';
-import type { SinkConfig } from './sink-lane.js';
-import { BATCH_ID_HEADER, type ReportBatch, type SendResult, type Sink } from './sink.js';
+import { BATCH_ID_HEADER, type ReportBatch, type SendResult, type Sink, type SinkConfig } from './sink.js';
 
 const gzip = promisify(gzipCb);
 

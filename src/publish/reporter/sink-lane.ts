@@ -1,12 +1,9 @@
 import CircuitBreaker from 'opossum';
-import type { Config } from '../../config/config.js';
 import { ERR_SINK_FAILED, ERR_SINK_REJECTED } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DiskSpool, SpoolRef } from './disk-spool.js';
 import { BREAKER_STATE, type ReporterMetrics } from './reporter-metrics.js';
-import type { ReportBatch, SendResult, Sink } from './sink.js';
-
-export type SinkConfig = Config['reporter']['sinks'][number];
+import type { ReportBatch, SendResult, Sink, SinkConfig } from './sink.js';
 
 export interface SinkLaneOptions {
   sink: Sink;
@@ -257,7 +254,10 @@ export function createSinkLane(opts: SinkLaneOptions): SinkLane {
   function kick(): void {
     if (pumping || stopping) return;
     pumping = true;
-    pumpDone = pump()
+    // Start on a later turn of the event loop: encoding and sending must never run inside
+    // enqueue, which is on the ingest path.
+    pumpDone = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(pump)
       .catch((err: unknown) => log.error({ err }, 'reporter lane failed; restarting'))
       .finally(() => {
         pumping = false;
@@ -286,8 +286,9 @@ export function createSinkLane(opts: SinkLaneOptions): SinkLane {
         kick();
         return;
       }
-      // Bound memory while the disk is slower than the detections coming in.
-      if (pendingDetections + n > opts.maxBuffered) {
+      // Bound memory while the disk is slower than the detections coming in: a spill may
+      // hand the spool up to maxBuffered at once, new batches get as much again.
+      if (pendingDetections + n > 2 * opts.maxBuffered) {
         drop(n, 'overload', { batchId: batch.id });
         settle(counter);
         return;

@@ -5,8 +5,7 @@ import { hostname } from 'node:os';
 import tls from 'node:tls';
 import { ERR_SINK_CONFIG, ERR_SINK_FAILED } from '../../core/errors.js';
 import { formatSyslogMessage, octetCounted, type SyslogHeader } from './format-syslog.js';
-import type { SinkConfig } from './sink-lane.js';
-import type { ReportBatch, Sink } from './sink.js';
+import type { ReportBatch, Sink, SinkConfig } from './sink.js';
 
 const DEFAULT_PORT = { udp: 514, tcp: 514, tls: 6514 } as const;
 

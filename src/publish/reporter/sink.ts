@@ -1,3 +1,8 @@
+import type { Config } from '../../config/config.js';
+
+/** One entry of `reporter.sinks` in the config. */
+export type SinkConfig = Config['reporter']['sinks'][number];
+
 /**
  * What the reporter hands to a sink: one batch of detections in their canonical proto-JSON
  * form (`Detection.toJSON`), with an id that stays the same across retries, spooling and
