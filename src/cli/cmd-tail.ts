@@ -294,7 +294,8 @@ export async function runTail(argv: string[], io: CliIo, opts: TailOptions = {})
       }
       const delay = backoffDelay(attempt, maxBackoffMs);
       const why = outcome.kind === 'failed' ? outcome.err.details || outcome.err.message : 'server ended the stream';
-      io.stderr(`shadowtap tail: ${why}; reconnecting in ${delay} ms (resuming after #${last})\n`);
+      const from = needStart ? 'starting from the newest' : `resuming after #${last}`;
+      io.stderr(`shadowtap tail: ${why}; reconnecting in ${delay} ms (${from})\n`);
       await sleep(delay, signal);
     }
     return 0;
