@@ -116,4 +116,8 @@ test('a search field called "query" on a non-GraphQL route is not parsed as Grap
   const r = decode('/search?query=shoes+red');
   assert.equal(r.facts, undefined);
   assert.deepEqual(at(r, 'query.query'), ['shoes red']);
+  const json = decode(`/search?query=${encodeURIComponent('{"term":"shoes"}')}`);
+  assert.equal(json.facts, undefined);
+  assert.deepEqual(codes(json), []);
+  assert.deepEqual(at(json, 'query.query.term'), ['shoes']);
 });

@@ -5,6 +5,7 @@ import { decodeBody, graphqlInQuery } from './decode-body.js';
 import { addAnomaly, createContext, timeUp } from './decode-context.js';
 import { factsRecord, type GraphqlFacts } from './decode-graphql.js';
 import { walkHeaders } from './decode-headers.js';
+import { isJsonContainer } from './decode-json.js';
 import { decodeNested } from './decode-nested.js';
 import { decodePath, splitTarget } from './decode-path.js';
 import { walkForm } from './decode-query.js';
@@ -63,7 +64,10 @@ export function decodeRequest(exchange: CapturedExchange, limits: Limits, deadli
 function graphqlFromQuery(ctx: ReturnType<typeof createContext>, path: string): GraphqlFacts | undefined {
   const point = ctx.points.find((p) => p.location === 'query.query' && p.kind === 'value');
   if (point === undefined) return undefined;
-  const first = point.value.trimStart().charCodeAt(0);
-  if (!path.toLowerCase().includes('graphql') && first !== 123 /* { */) return undefined;
+  // Off a /graphql route, only a `{…}` that is not JSON is taken for a GraphQL document.
+  if (!path.toLowerCase().includes('graphql')) {
+    const value = point.value.trimStart();
+    if (value.charCodeAt(0) !== 123 /* { */ || isJsonContainer(value)) return undefined;
+  }
   return graphqlInQuery(ctx, point.value, point.chain);
 }
