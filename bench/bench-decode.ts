@@ -170,7 +170,7 @@ export default async (): Promise<BenchReport> => {
   const mix = [...Array<Case>(14).fill(get), ...Array<Case>(3).fill(json), ...Array<Case>(2).fill(gz), mp];
   rows.push(measure('mix 70/15/10/5', mix));
   return {
-    name: 'Decode throughput (single thread)',
+    name: 'Decode throughput, single thread',
     rows,
     notes: [
       `decodeRequest only (no detectors), default limits, ${RUN_MS / 1000} s per row after ${WARMUP} warm-up calls, one thread.`,
