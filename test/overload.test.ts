@@ -252,6 +252,47 @@ function exchange(id: string, target: string, body = '', headers: Array<[string,
   };
 }
 
+/** A pool that takes one batch and never finishes it: the queue only fills, deterministically. */
+function stuckPool(): DetectPool {
+  return {
+    threads: 1,
+    capacity: 1,
+    run: (batch) => {
+      decodeBatch(batch);
+      return new Promise(() => undefined);
+    },
+    utilization: () => 1,
+    close: async () => undefined,
+  };
+}
+
+describe('admission is bounded in bytes as well as in entries', () => {
+  it('sheds as queue_full once queued bodies would pass maxQueuedBytes', async () => {
+    const metrics = createCoreMetrics();
+    const admission = createAdmission({
+      config: { ...resolveConfig().admission, queueSize: 100, maxQueuedBytes: 10_000, batchSize: 1, batchWindowMs: 0 },
+      pool: stuckPool(),
+      metrics,
+      logger: silentLogger(),
+      onResult: () => undefined,
+    });
+    const body = 'x'.repeat(1000);
+    const accepted = Array.from(
+      { length: 20 },
+      (_, i) => admission.submit(exchange(`b${i}`, '/upload', body)).accepted,
+    );
+    // One batch is in the pool; ten 1000-byte bodies fill the 10 000-byte budget.
+    assert.deepEqual(accepted, [...Array<boolean>(11).fill(true), ...Array<boolean>(9).fill(false)]);
+    assert.equal(admission.depth(), 10);
+    assert.equal(
+      await metrics.shed.get().then((m) => m.values.find((v) => v.labels.reason === 'queue_full')?.value),
+      9,
+    );
+    // Small requests still fit while big ones do not.
+    assert.equal(admission.submit(exchange('small', '/products?page=1')).accepted, true);
+  });
+});
+
 describe('sampling prefers requests with cheap suspicious signals', () => {
   it('flags every attack of the benchmark mix and none of its benign requests', () => {
     const mix = loadMix({ host: 'shop.example.com', count: 400, seed: 42 });
@@ -267,17 +308,7 @@ describe('sampling prefers requests with cheap suspicious signals', () => {
   });
 
   it('under pressure, suspicious requests are admitted while 3 in 4 benign ones are sampled out', async () => {
-    // A pool that never finishes: the queue only fills, so the outcome is deterministic.
-    const pool: DetectPool = {
-      threads: 1,
-      capacity: 1,
-      run: (batch) => {
-        decodeBatch(batch);
-        return new Promise(() => undefined);
-      },
-      utilization: () => 1,
-      close: async () => undefined,
-    };
+    const pool = stuckPool();
     const metrics = createCoreMetrics();
     const admission = createAdmission({
       config: { ...resolveConfig().admission, queueSize: 100, batchSize: 1, batchWindowMs: 0, overloadSampleRate: 4 },

@@ -45,6 +45,10 @@ export function createAdmission(opts: {
   let timer: NodeJS.Timeout | undefined;
   let closing = false;
   let sampleCounter = 0;
+  // Bytes of bodies held by queued entries: the queue is bounded in bytes as well as in
+  // entries, so that large uploads cannot make queueSize × maxBodyBytes resident.
+  let queuedBytes = 0;
+  const bytesOf = (e: Entry): number => e.exchange.body.byteLength + (e.exchange.response?.body.byteLength ?? 0);
   const idleWaiters: Array<() => void> = [];
 
   const shed = (reason: ShedReason, entry?: Entry): SubmitOutcome => {
@@ -59,6 +63,7 @@ export function createAdmission(opts: {
     ring[head] = undefined;
     head = (head + 1) % ring.length;
     size--;
+    queuedBytes -= bytesOf(entry!);
     return entry;
   };
 
@@ -118,7 +123,8 @@ export function createAdmission(opts: {
   const admit = (entry: Entry): SubmitOutcome => {
     metrics.received.inc({ source: entry.exchange.source });
     if (closing) return shed('shutting_down', entry);
-    if (size >= config.queueSize) return shed('queue_full', entry);
+    if (size >= config.queueSize || queuedBytes + bytesOf(entry) > config.maxQueuedBytes)
+      return shed('queue_full', entry);
     if (config.overloadSampleRate > 1 && size >= (config.queueSize * 3) / 4) {
       // Under pressure keep 1 in N instead of dropping the whole tail, and always keep (while
       // there is room) requests that carry a cheap suspicious signal: they are the ones worth
@@ -129,6 +135,7 @@ export function createAdmission(opts: {
     }
     ring[(head + size) % ring.length] = entry;
     size++;
+    queuedBytes += bytesOf(entry);
     metrics.queueDepth.set(size);
     schedule();
     return { accepted: true };

@@ -149,6 +149,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Exchanges waiting for a worker; past this they are shed ('queue_full'). */
       queueSize: positiveInt.default(4096),
+      /** Body bytes held by queued exchanges; past this they are shed ('queue_full'). */
+      maxQueuedBytes: positiveInt.default(256 * 1024 * 1024),
       /** Worker threads; 0 = cores - 1 (min 1). */
       workers: z.number().int().min(0).max(64).default(0),
       /** Exchanges sent to a worker in one task (amortises per-task overhead). */
