@@ -110,27 +110,27 @@ describe('hub segment log', () => {
   it('stays bounded: segments older than the history and past maxBytes are deleted', () => {
     const dir = tempDir();
     const hub = createStreamHub(hubConfig(dir, { historySize: 50, logSegmentBytes: 500 }));
-    for (let i = 1; i <= 1000; i++) hub.publish(det(i));
+    for (let i = 1; i <= 400; i++) hub.publish(det(i));
     hub.close();
     const files = segmentLogFiles(dir);
     const total = files.reduce((a, f) => a + f.bytes, 0);
     // 50 retained records of ~30 bytes, plus at most one partly-needed segment and the current one.
     assert.ok(total < 3000, `log holds ${total} bytes in ${files.length} segments`);
     const again = createStreamHub(hubConfig(dir, { historySize: 50, logSegmentBytes: 500 }));
-    assert.equal(again.lastSequence(), 1000);
-    assert.equal(again.oldestSequence(), 951);
+    assert.equal(again.lastSequence(), 400);
+    assert.equal(again.oldestSequence(), 351);
     again.close();
 
     const capped = tempDir();
     const small = createStreamHub(hubConfig(capped, { historySize: 10000, logSegmentBytes: 500, logMaxBytes: 2000 }));
-    for (let i = 1; i <= 1000; i++) small.publish(det(i));
+    for (let i = 1; i <= 400; i++) small.publish(det(i));
     small.close();
     assert.ok(segmentLogFiles(capped).reduce((a, f) => a + f.bytes, 0) <= 2000 + 500);
     const reopened = createStreamHub(
       hubConfig(capped, { historySize: 10000, logSegmentBytes: 500, logMaxBytes: 2000 }),
     );
-    assert.equal(reopened.lastSequence(), 1000);
-    assert.ok(reopened.oldestSequence() > 900);
+    assert.equal(reopened.lastSequence(), 400);
+    assert.ok(reopened.oldestSequence() > 300);
     const events = reopened.subscribe({ resumeAfterSequence: 10 }).read(5);
     assert.equal(gaps(events)[0]?.reason, 'evicted');
     reopened.close();
@@ -146,5 +146,30 @@ describe('hub segment log', () => {
     const again = createStreamHub(hubConfig(dir));
     assert.equal(again.lastSequence(), 3);
     again.close();
+  });
+});
+
+describe('hub segment log failures', () => {
+  it('an unusable directory is a startup error; a segment that cannot be opened is counted, not fatal', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    assert.throws(() => createStreamHub(hubConfig(file)), { code: 'ST_ERR_HUB_LOG' });
+
+    const errors: Error[] = [];
+    const log = openHubSegmentLog({
+      dir: join(dir, 'gone'),
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      retain: 10,
+      logger: silentLogger(),
+      onError: (e) => errors.push(e),
+    });
+    rmSync(join(dir, 'gone'), { recursive: true });
+    log.append({ ...det(1), sequence: 1 });
+    log.flush();
+    log.close();
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as Error & { code?: string }).code, 'ST_ERR_HUB_LOG');
   });
 });

@@ -195,7 +195,12 @@ export function openHubSegmentLog(opts: HubSegmentLogOptions): HubSegmentLog {
 
   const writePending = (): void => {
     scheduled = false;
-    if (pending.length === 0 || fd === undefined) return;
+    if (pending.length === 0) return;
+    if (fd === undefined) {
+      // The segment could not be opened (already counted): drop rather than grow without bound.
+      pending = [];
+      return;
+    }
     const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
     try {
