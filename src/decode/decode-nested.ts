@@ -91,10 +91,23 @@ function embeddedQuery(v: string): string | undefined {
 
 const JWT = /^eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$/;
 
+/** Fewest decoded bytes a base64/hex guess must give (4 random bytes pass as text too often). */
+const MIN_GUESS_BYTES = 5;
+
+/** Share of printable ASCII a guess must reach: random tokens decode to scattered multi-byte text. */
+function mostlyAscii(bytes: Uint8Array): boolean {
+  let ascii = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if ((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d) ascii++;
+  }
+  return ascii * 4 >= bytes.length * 3;
+}
+
 function decodeGuess(text: string, encoding: 'base64' | 'hex'): string | undefined {
   const body = encoding === 'hex' && (text.startsWith('0x') || text.startsWith('0X')) ? text.slice(2) : text;
   const bytes = Buffer.from(body, encoding === 'hex' ? 'hex' : 'base64');
-  if (bytes.length < 3 || !isPlausibleText(bytes)) return undefined;
+  if (bytes.length < MIN_GUESS_BYTES || !isPlausibleText(bytes) || !mostlyAscii(bytes)) return undefined;
   return bytes.toString('utf8');
 }
 
