@@ -30,9 +30,20 @@ const R = {
 const NL = '[\\r\\n\\u560a\\u560d\\u010a\\u010d\\u2028\\u2029]';
 /** Response headers an attacker sets through a split. */
 const RESPONSE_HEADER = new RegExp(
-  `${NL}+[ \\t]*(set-cookie|location|content-type|content-length|content-security-policy|refresh|x-xss-protection|access-control-allow-[a-z-]+|transfer-encoding|cache-control|x-forwarded-[a-z-]+|host|remote-addr|link|content-disposition|x-frame-options|strict-transport-security)[ \\t]*:`,
+  `${NL}+[ \\t]*(set-cookie|location|content-type|content-length|content-security-policy|refresh|x-xss-protection|access-control-allow-[a-z-]+|transfer-encoding|cache-control|x-forwarded-[a-z-]+|host|remote-addr|link|content-disposition|x-frame-options|strict-transport-security)[ \\t]*:([^\\r\\n]{0,200})`,
   'i',
 );
+
+/** Values that make a header line unmistakably HTTP (not `Location: Room 4` in meeting notes). */
+const HEADER_VALUE: Readonly<Record<string, RegExp>> = {
+  'set-cookie': /^\s*[\w.-]+=/,
+  location: /^\s*(?:[a-z][a-z0-9+.-]*:)?\/\//i,
+  'content-type': /^\s*[\w.+-]+\/[\w.+-]+/,
+  'content-length': /^\s*\d+\s*$/,
+  refresh: /^\s*\d+\s*(?:;|$)/,
+  'transfer-encoding': /^\s*(?:chunked|identity|gzip)\b/i,
+  'x-xss-protection': /^\s*[01]\b/,
+};
 const ANY_HEADER = new RegExp(`${NL}+[ \\t]*([A-Za-z][A-Za-z0-9-]{1,40})[ \\t]*${NL}*:`);
 const MAIL_HEADER = new RegExp(
   `${NL}+[ \\t]*(bcc|cc|to|from|reply-to|subject|sender|return-path|content-type|mime-version|content-transfer-encoding|x-mailer)[ \\t]*:`,
@@ -87,24 +98,27 @@ export const crlfDetector: Detector = {
         'line breaks followed by a response body or status line',
       );
     const rh = RESPONSE_HEADER.exec(s);
-    if (rh)
-      c.add(
-        R.header,
-        body && !encoded && lines > 3 ? 0.55 : 0.9,
-        s.slice(0, 160),
-        `line break followed by header ${rh[1]}:`,
-      );
+    if (rh) {
+      const name = rh[1]!.toLowerCase();
+      const shaped = name.startsWith('access-control') || (HEADER_VALUE[name]?.test(rh[2] ?? '') ?? false);
+      const strong = encoded || point.kind === 'key' || isPath(point);
+      const conf = strong ? 0.9 : shaped ? (lines > 6 ? 0.6 : 0.85) : lines <= 2 ? 0.6 : 0.4;
+      c.add(R.header, conf, s.slice(0, 160), `line break followed by header ${rh[1]}:`);
+    }
     const mh = MAIL_HEADER.exec(s);
     if (mh) {
       const firstLine = s.split(/[\r\n]/, 1)[0] ?? '';
+      // The classic shape: an address (or a one-line field that feeds a mail header) and
+      // then a header line; a message body that happens to say "Subject:" is not one.
       const fieldLike =
-        lines <= 3 ||
-        firstLine.includes('@') ||
-        /(?:mail|from|to|subject|name|reply)/i.test(loc.split('.').pop() ?? '');
+        encoded ||
+        (firstLine.includes('@') && !/\s/.test(firstLine.trim())) ||
+        (lines <= 3 && /(?:mail|from|to|subject|name|reply|sender)$/i.test(loc.split('.').pop() ?? ''));
       c.add(R.mail, fieldLike ? 0.85 : 0.45, s.slice(0, 160), `mail header injection (${mh[1]}:)`);
     }
     if (point.kind === 'key' || (urlish && !header) || (encoded && !header)) {
-      const ah = ANY_HEADER.exec(s);
+      // Any `Name:` line counts only where a line break has no business at all.
+      const ah = point.kind === 'key' || isPath(point) || encoded ? ANY_HEADER.exec(s) : null;
       if (ah)
         c.add(
           R.header,

@@ -36,11 +36,18 @@ const RESTRICTED_NAME =
 const HIDDEN_OK = new Set(['.well-known']);
 
 const WRAPPER =
-  /\b(php:\/\/(?:filter|input|fd|memory|temp|stdin)|(?:zip|phar|glob|expect|compress\.zlib|compress\.bzip2|ogg|ssh2\.[a-z]+|rar|zlib):\/\/|data:(?:\/\/)?(?:text\/plain|application\/[a-z-]+|image\/[a-z+]+)?(?:;base64)?,)/i;
+  /\b(php:\/\/(?:filter|input|fd|memory|temp|stdin)|(?:zip|phar|glob|expect|compress\.zlib|compress\.bzip2|ogg|ssh2\.[a-z]+|rar|zlib):\/\/|data:(?:\/\/)?(?:text\/plain|application\/x-(?:httpd-)?php)(?:;base64)?(?:,|$|")|data:\/\/)/i;
 
-/** Parameter names that PHP apps have fed to include() (the RFI classics). */
+/** Parameter names of PHP apps with published RFI advisories (CRS 931110). */
+const RFI_KNOWN_PARAM =
+  /(?:^|[[_.])(?:mosconfig_[a-z_]+|_conf\[[a-z_]+\]|_conf\.[a-z_]+|globals\[[a-z_]+\]|include_path|includedir|include_file|phpbb_root_path|root_path|abs_path|absolute_path|basepath|base_path|lib_path|libdir|server\[document_root\]|appserv_root|path_to_root|dir\[[a-z_]+\]|cfg\[[a-z_]+\])\]?$/i;
+
+/** Parameter names that apps feed to include(); only with a script-like URL. */
 const RFI_PARAM =
-  /(?:^|[[_.])(?:mosconfig_absolute_path|_conf\[path\]|include(?:_path|dir|_file)?|inc|require|page|template|tpl|layout|module|skin|theme|lang|lib(?:dir|_path)?|root(?:_path|dir)?|base(?:_path|dir)|path|dir|file(?:name)?|doc(?:ument)?|conf(?:ig)?|cat|show|view|site|load|read|pg|style|pdf|nav|content|prefix|home|folder)\]?$/i;
+  /(?:^|[[_.])(?:include|inc|require|page|template|tpl|layout|module|skin|theme|lang|path|dir|file(?:name)?|doc(?:ument)?|conf(?:ig)?|cat|show|view|site|load|read|pg|style|nav|content|prefix|home|folder)\]?$/i;
+
+/** A URL path ending in something an include() would execute or read as code. */
+const SCRIPT_URL = /\/[^/?#]*\.(?:php\d?|phtml|txt|inc|pl|cgi|sh|py|jsp|aspx?)(?:$|[?#]|%00)/i;
 
 /** The decoded shape of one value as a file API would see it. */
 interface FileView {
@@ -130,10 +137,30 @@ function inspectTraversal(point: Point, ctx: DetectContext, add: ReturnType<type
 
   const os = OS_FILE.exec(p);
   if (os) {
-    const absolute = /^(?:[a-z]:)?\/|^file:|^~\//.test(p) || /(?:^|[\s;|&`'"(>])(?:[a-z]:)?\/\S/.test(p);
+    // The whole value is the path (what a file parameter receives), or the path sits inside
+    // text; in text only names that have no business in prose count (`/var/log` in a pasted
+    // shell session is ordinary, `/etc/shadow` is not).
+    const whole = /^(?:[a-z]:)?\/|^file:|^~\/|^\.{0,2}\//.test(p.trimStart()) && !/\s/.test(p.trim());
     const distinctive =
-      /passwd|shadow|id_[rde]|credentials|win\.ini|boot\.ini|system32|proc\/self|htpasswd|web-inf/.test(os[0]);
-    let conf = absolute ? 0.85 : distinctive ? 0.75 : 0.55;
+      /passwd|shadow|subuid|subgid|sudoers|id_[rde]|credentials|win\.ini|boot\.ini|system32|proc\/|sys\/(?:class|kernel)|htpasswd|web-inf|\.aws|\.ssh|\.docker|secrets/.test(
+        os[0],
+      );
+    // In prose ("the /etc/passwd file lists users") a distinctive name is still a mention;
+    // in a short value or after a read command it is a request for the file.
+    const readCmd =
+      /\b(?:cat|tac|head|tail|less|more|nl|strings|xxd|od|base64|type|get-content)\s+(?:-\w+\s+)*["']?(?:[a-z]:)?\//.test(
+        p,
+      );
+    const shortText = p.trim().split(/\s+/).length <= 4;
+    let conf = whole ? 0.85 : distinctive ? (shortText || readCmd ? 0.75 : 0.5) : 0.4;
+    // A shell read of a system config file inside a request header is never a pasted session.
+    if (
+      !whole &&
+      !distinctive &&
+      isHeader(point) &&
+      /\b(?:cat|tac|head|tail|less|more|nl|strings|xxd|od|base64)\s+(?:-\w+\s+)*\/(?:etc|root|home)\//.test(p)
+    )
+      conf = 0.7;
     if (pathPoint) conf = 0.8;
     if (isInfraHeader(point)) conf -= 0.3;
     add(R.osFile, conf, v, `sensitive system file ${os[0]}`);
@@ -204,7 +231,9 @@ function inspectRfi(point: Point, ctx: DetectContext, add: ReturnType<typeof hit
     add(R.rfiIp, 0.75, v, `remote include from raw IP ${u.host}`);
   }
   const name = paramName(point);
-  if (name && RFI_PARAM.test(name)) add(R.rfiParam, 0.75, v, `URL in include-style parameter ${name}`);
+  if (name && RFI_KNOWN_PARAM.test(name)) add(R.rfiParam, 0.8, v, `URL in include parameter ${name}`);
+  else if (name && RFI_PARAM.test(name) && SCRIPT_URL.test(v))
+    add(R.rfiParam, 0.7, v, `script URL in include-style parameter ${name}`);
   if (u.userinfo !== undefined && /%2f|\//i.test(u.userinfo)) add(R.rfiTrick, 0.8, v, 'host hidden behind userinfo');
   const reqHost = ctx.request.host.replace(/:\d+$/, '').toLowerCase();
   if (u.host !== reqHost && !u.host.endsWith(`.${reqHost}`)) {
@@ -219,6 +248,13 @@ export const pathTraversalDetector: Detector = {
     const v = point.value;
     if (v.length < 3) return [];
     const c = hitCollector(ctx);
+    // Multipart decoders unescape `\` in quoted file names ("..\\x" → "..x"); the raw
+    // Content-Disposition keeps what the server's own parser may read.
+    if (point.location.endsWith('.header.content-disposition')) {
+      const fn = /filename\*?=\s*"?([^";]*)/i.exec(v);
+      if (fn) inspectTraversal({ ...point, location: `${point.location}.filename`, value: fn[1]! }, ctx, c.add);
+      return c.hits;
+    }
     // Cheap pre-filter: every rule needs a dot, a slash, a percent or a colon.
     if (/[./\\%:?]/.test(v)) {
       inspectTraversal(point, ctx, c.add);

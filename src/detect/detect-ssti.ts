@@ -25,6 +25,10 @@ const R = {
 const DANGEROUS =
   /__(?:class|mro|base|bases|subclasses|globals|builtins|init|import|getattribute|dict|code|reduce)__|\b(?:getRuntime|ProcessBuilder|Runtime|forName|getClass|getMethod|getDeclaredMethod|classLoader|ClassLoader|newInstance|invoke|getenv|popen|subprocess|os\.system|os\.popen|system|exec|passthru|shell_exec|proc_open|eval|execute|spawn|child_process|mainModule|require|import|__import__|Execute|ObjectConstructor|JythonRuntime|freemarker\.template\.utility|registerUndefinedFilterCallback|getFilter|_self\.env|lipsum|cycler|joiner|namespace|url_for|get_flashed_messages|request\.application|config\.items|self\._TemplateReference__context|_memberAccess|OgnlContext|ognlUtil|excludedClasses|getWriter|getResponse|File|FileReader|readlines|read\(\)|ScriptEngineManager|javax\.script|defineClass|constructor\.constructor|string\.sub|T\s*\(\s*java|@java\.|@org\.|java\.lang|javax\.|Process\.Start|System\.Diagnostics|IO\.File|whoami|\/etc\/passwd)\b/;
 
+/** Java objects and reflection reached from an expression-language region. */
+const JAVA_EL =
+  /\bT\s*\(\s*java|@java\.|_memberAccess|\.forName\s*\(|getRuntime|\.getClass\s*\(|pageContext|facesContext|applicationScope|sessionScope|requestScope|ProcessBuilder|ScriptEngineManager|ognl/i;
+
 /** Template filters/modifiers that call functions by name (Twig `|filter('system')`, Smarty `|exec`). */
 const CALLING_FILTER = /\|\s*(?:filter|map|reduce|sort|file_excerpt|system|exec|passthru|shell_exec)\b/;
 
@@ -180,7 +184,14 @@ function judgeRegion(r: Region, add: ReturnType<typeof hitCollector>['add'], tex
     const m = DANGEROUS.exec(content) ?? CALLING_FILTER.exec(content)!;
     // `${File}` alone or `{{ system }}` as a bare name is a variable, not a walk to it.
     if (/[.(\[|'"@]/.test(content) || /__\w+__/.test(content)) {
-      add(R.exploit, 0.9, frag, `template expression reaching ${m[0].trim()}`);
+      // The same gadget inside `${…}`/`#{…}`/`%{…}` is Java expression language (EL, SpEL, OGNL).
+      const el = r.open !== '{{' && r.open !== '<%' && JAVA_EL.test(content);
+      add(
+        el ? R.el : R.exploit,
+        0.9,
+        frag,
+        `${el ? 'expression language' : 'template expression'} reaching ${m[0].trim()}`,
+      );
       return;
     }
   }
