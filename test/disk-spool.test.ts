@@ -193,6 +193,19 @@ describe('disk spool', () => {
     await spool.close();
   });
 
+  it('one writer per directory: a live owner blocks, a dead owner (crash) is taken over', async () => {
+    const opts = options();
+    const spool = await openDiskSpool(opts);
+    await assert.rejects(openDiskSpool(opts), /in use by process/);
+    await spool.close();
+    const again = await openDiskSpool(opts);
+    await again.close();
+    writeFileSync(join(opts.dir, 'lock'), '2147483646'); // no such process
+    const taken = await openDiskSpool(opts);
+    assert.equal(readFileSync(join(opts.dir, 'lock'), 'utf8'), String(process.pid));
+    await taken.close();
+  });
+
   it('fsync always: every append is on disk when it resolves', async () => {
     const opts = options({ fsync: 'always' });
     const spool = await openDiskSpool(opts);

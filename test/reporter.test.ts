@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -363,6 +363,20 @@ if (childEnv) {
       assertOnceInOrder(up.accepted);
       await r2.close(1000);
       await up.close();
+    });
+
+    it('refuses duplicate sink names and a spool it cannot open, with catalogue errors', async () => {
+      const base = reporterConfig(spoolDir(), 'http://127.0.0.1:9/');
+      const dup = { ...base, sinks: [base.sinks[0]!, base.sinks[0]!] };
+      await assert.rejects(createReporter({ config: dup, logger: silentLogger(), registry: new Registry() }), {
+        code: 'ST_ERR_CONFIG_INVALID',
+      });
+      const file = join(root, 'not-a-dir');
+      writeFileSync(file, '');
+      const bad = { ...base, spool: { ...base.spool, dir: file } };
+      await assert.rejects(createReporter({ config: bad, logger: silentLogger(), registry: new Registry() }), {
+        code: 'ST_ERR_SINK_CONFIG',
+      });
     });
 
     it('SIGKILL mid-spool with fsync always: every detection flush() reported durable is delivered after restart', async (t) => {

@@ -19,6 +19,7 @@ const MAGIC = 0x53545231;
 const HEADER_BYTES = 16;
 const SEGMENT_RE = /^seg-(\d{12})\.log$/;
 const CURSOR_FILE = 'cursor';
+const LOCK_FILE = 'lock';
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
@@ -153,16 +154,60 @@ function decodeCursor(b: Buffer): { seq: number; offset: number } | undefined {
   return { seq: b.readDoubleBE(0), offset: b.readUInt32BE(8) };
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<dir>/lock` (our pid): two writers on one spool would interleave records. A lock
+ * left by a process that no longer runs (a crash) is taken over.
+ */
+async function lockDir(dir: string): Promise<string> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      throw new Error(`spool ${dir} is in use by process ${owner}`);
+    }
+    await rm(path, { force: true });
+  }
+  throw new Error(`spool ${dir}: cannot take the lock`);
+}
+
 /**
  * Opens (creating if needed) the spool in `opts.dir`, recovering from a crash: torn tails are
  * truncated, segments the cursor says were replayed are removed.
  */
 export async function openDiskSpool(opts: DiskSpoolOptions): Promise<DiskSpool> {
-  const { dir, logger } = opts;
+  const { dir } = opts;
   // At least two segments must fit, or drop-oldest could never free room for a new record.
   const segmentBytes = Math.max(1, Math.min(opts.segmentBytes, Math.floor(opts.maxBytes / 2)));
   // Detections are sensitive: the spool is readable by this user only.
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const lockPath = await lockDir(dir);
+  try {
+    return await openLocked(opts, segmentBytes, lockPath);
+  } catch (err) {
+    await rm(lockPath, { force: true });
+    throw err;
+  }
+}
+
+async function openLocked(opts: DiskSpoolOptions, segmentBytes: number, lockPath: string): Promise<DiskSpool> {
+  const { dir, logger } = opts;
 
   let cursor: { seq: number; offset: number } | undefined;
   try {
@@ -397,6 +442,7 @@ export async function openDiskSpool(opts: DiskSpoolOptions): Promise<DiskSpool> 
         await closeWriter();
         await cursorFh?.close();
         cursorFh = undefined;
+        await rm(lockPath, { force: true });
       }),
   };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config/config.js';
-import { ERR_CONFIG_INVALID } from '../../core/errors.js';
+import { ERR_CONFIG_INVALID, ERR_SINK_CONFIG } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Detection } from '../../gen/shadowtap/v1/detection.js';
 import { createBatcher } from './batcher.js';
@@ -56,15 +56,18 @@ export async function createReporter(opts: ReporterOptions): Promise<Reporter> {
   const spools: DiskSpool[] = [];
   try {
     for (const { config: c } of sinks) {
+      const dir = join(config.spool.dir, c.name);
       spools.push(
         await openDiskSpool({
-          dir: join(config.spool.dir, c.name),
+          dir,
           maxBytes: config.spool.maxBytes,
           segmentBytes: config.spool.segmentBytes,
           fsync: config.spool.fsync,
           fsyncIntervalMs: config.spool.fsyncIntervalMs,
           whenFull: config.spool.whenFull,
           logger: logger.child({ sink: c.name }),
+        }).catch((err: unknown) => {
+          throw ERR_SINK_CONFIG(c.name, `cannot open spool ${dir}: ${(err as Error).message}`);
         }),
       );
     }
