@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/nginx.js';
 import type { BenchReport } from './bench-types.js';
@@ -203,6 +204,7 @@ function row(system: string, protocol: string, loadName: string, p: PhaseResult)
 }
 
 export default async function benchLoad(): Promise<BenchReport> {
+  const loadBefore = loadavg()[0]!;
   const rows: Array<Record<string, string | number>> = [];
   const notes: string[] = [];
   const capacity: Record<string, number> = {};
@@ -292,6 +294,10 @@ export default async function benchLoad(): Promise<BenchReport> {
   }
   notes.push(
     `Shadow listener p99 at 5× overload: ${worstP99At5x} ms (target < 5 ms: ${worstP99At5x < 5 ? 'met' : 'NOT met'}); max RSS ${mb(maxRss)} MB (target < 512 MB: ${mb(maxRss) < 512 ? 'met' : 'NOT met'}).`,
+  );
+  // Other work on the machine steals CPU from every party: say how busy it was.
+  notes.push(
+    `Machine load average (1 min) at start ${loadBefore.toFixed(1)}, at end ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs.`,
   );
   return { name: 'Load: shadowtap vs nginx + ModSecurity + CRS', rows, notes };
 }

@@ -164,10 +164,11 @@ export const configSchema = z.strictObject({
       overloadSampleRate: positiveInt.default(1),
       /**
        * Scheduling niceness of the detection worker threads (Linux; 0 = same as the listener).
-       * Detection is throughput work; the shadow listener must answer at once. When the CPU
-       * is contended the listener wins, and admission sheds instead of the mirror backing up.
+       * Raised, the listener wins the CPU over detection when cores are contended and admission
+       * sheds instead; but the workers then also yield to every other process on the host,
+       * which on a busy shared host starves analysis (see docs/benchmark.md). Opt-in.
        */
-      workerNice: z.number().int().min(0).max(19).default(10),
+      workerNice: z.number().int().min(0).max(19).default(0),
     })
     .prefault({}),
   analysis: analysisSchema.prefault({}),
