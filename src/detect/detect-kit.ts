@@ -1,22 +1,17 @@
-import type { DetectContext, Hit, Point, SeverityName, Sensitivity } from '../core/model.js';
+import type { DetectContext, Hit, Point, SeverityName } from '../core/model.js';
+import { CONFIDENCE_FLOOR } from './detect-util.js';
 
 /*
- * Small helpers shared by the Detection II detectors (path traversal, SSRF, SSTI, …): the
- * sensitivity threshold, hit construction, location classes and the few decodings these
- * classes need on top of what the decode stage already did (double percent-encoding, %uXXXX,
- * overlong UTF-8), which are themselves evasion signals.
+ * Small helpers shared by the Detection II detectors (path traversal, SSRF, SSTI, …): hit
+ * construction against the shared sensitivity floor (detect-util.ts), location classes, and
+ * the one decoding these classes need that the shared normalisers (normalize.ts) do not do:
+ * percent-decoding that maps overlong UTF-8 (`%c0%ae`, `%e0%80%ae`) to the ASCII it smuggles
+ * and reports how many rounds of encoding were peeled — both are path traversal evasions.
  */
-
-/** Minimum confidence a hit needs to be reported at each sensitivity. */
-export const MIN_CONFIDENCE: Readonly<Record<Sensitivity, number>> = Object.freeze({
-  low: 0.85,
-  default: 0.6,
-  high: 0.3,
-});
 
 /** True when a hit of this confidence is reported at the context's sensitivity. */
 export function reported(ctx: Pick<DetectContext, 'sensitivity'>, confidence: number): boolean {
-  return confidence >= MIN_CONFIDENCE[ctx.sensitivity];
+  return confidence >= CONFIDENCE_FLOOR[ctx.sensitivity];
 }
 
 /** A rule: the constant part of every hit it produces. */
@@ -195,36 +190,6 @@ export function percentDecodeDeep(s: string, rounds = 3): { value: string; round
     cur = next;
   }
   return { value: cur, rounds: n };
-}
-
-/** Decodes the HTML character references attackers use to hide syntax (`&#x24;`, `&lt;`, …). */
-export function htmlEntityDecode(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(
-    /&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos|dollar|lcub|rcub|lbrace|rbrace|colon|sol|bsol|period);?/gi,
-    (m, e: string) => {
-      const lower = e.toLowerCase();
-      if (lower.startsWith('#x')) return String.fromCodePoint(Math.min(parseInt(lower.slice(2), 16), 0x10ffff));
-      if (lower.startsWith('#')) return String.fromCodePoint(Math.min(parseInt(lower.slice(1), 10), 0x10ffff));
-      const named: Record<string, string> = {
-        lt: '<',
-        gt: '>',
-        amp: '&',
-        quot: '"',
-        apos: "'",
-        dollar: '$',
-        lcub: '{',
-        lbrace: '{',
-        rcub: '}',
-        rbrace: '}',
-        colon: ':',
-        sol: '/',
-        bsol: '\\',
-        period: '.',
-      };
-      return named[lower] ?? m;
-    },
-  );
 }
 
 /** Cuts the fragment around `index` for reporting. */

@@ -1,5 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
-import { hitCollector, htmlEntityDecode, percentDecodeOnce, type Rule } from './detect-kit.js';
+import { hitCollector, percentDecodeOnce, type Rule } from './detect-kit.js';
+import { htmlEntityDecode, unicodeEscapeDecode } from './normalize.js';
 
 /*
  * Log4Shell (CVE-2021-44228) and Log4j lookups. Rather than matching `jndi` spelled in a
@@ -55,10 +56,13 @@ export function unmaskLookups(value: string): string {
   let cur = value;
   for (let i = 0; i < 4; i++) {
     let next = percentDecodeOnce(cur);
-    next = next.replace(/\\u([0-9a-f]{4})|\\x([0-9a-f]{2})/gi, (_m, u: string | undefined, x: string | undefined) =>
-      String.fromCharCode(parseInt(u ?? x!, 16)),
+    next = unicodeEscapeDecode(next);
+    // `&lbrace`/`&rbrace` (HTML5 names) and the `;`-less forms Log4Shell payloads used.
+    next = htmlEntityDecode(
+      next.replace(/&(?:(lbrace|lcub)|(rbrace|rcub)|(dollar));?/gi, (_m, l, r) =>
+        l ? '&lcub;' : r ? '&rcub;' : '&dollar;',
+      ),
     );
-    next = htmlEntityDecode(next.replace(/&(lbrace|rbrace|lcub|rcub|dollar)(?!;)/gi, '&$1;'));
     if (next === cur) break;
     cur = next;
   }

@@ -237,7 +237,7 @@ function inspectRfi(point: Point, ctx: DetectContext, add: ReturnType<typeof hit
   if (u.userinfo !== undefined && /%2f|\//i.test(u.userinfo)) add(R.rfiTrick, 0.8, v, 'host hidden behind userinfo');
   const reqHost = ctx.request.host.replace(/:\d+$/, '').toLowerCase();
   if (u.host !== reqHost && !u.host.endsWith(`.${reqHost}`)) {
-    add(R.rfiOffsite, 0.35, v, `off-site URL to ${u.host}`);
+    add(R.rfiOffsite, 0.4, v, `off-site URL to ${u.host}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
 import { hitCollector, type Rule } from './detect-kit.js';
+import { unicodeEscapeDecode } from './normalize.js';
 
 /*
  * Prototype pollution: a key path that reaches `Object.prototype` when a server deep-merges
@@ -19,14 +20,6 @@ const R = {
 const PROTO_SEG = /(?:^|[.[\]'"])\s*__proto__\s*(?:$|[.[\]'"])/;
 const CTOR_PROTO = /(?:^|[.[\]'"])constructor\s*['"]?\s*(?:\]\s*\[|\]?\s*\.|\[)\s*['"]?\s*prototype\b/;
 
-function unescape(s: string): string {
-  return s.includes('\\')
-    ? s.replace(/\\u([0-9a-f]{4})|\\x([0-9a-f]{2})/gi, (_m, u: string | undefined, x: string | undefined) =>
-        String.fromCharCode(parseInt(u ?? x!, 16)),
-      )
-    : s;
-}
-
 /** Prototype pollution detector. */
 export const prototypePollutionDetector: Detector = {
   id: 'prototype_pollution',
@@ -36,8 +29,8 @@ export const prototypePollutionDetector: Detector = {
     const v = point.value;
     // Cheap pre-filter: both gadgets need "proto" somewhere (possibly escaped).
     if (!/proto|\\u00|\\x/i.test(loc) && !/proto|\\u00|\\x/i.test(v)) return [];
-    const keyText = point.kind === 'key' ? unescape(v) : '';
-    const path = unescape(loc);
+    const keyText = point.kind === 'key' ? unicodeEscapeDecode(v) : '';
+    const path = unicodeEscapeDecode(loc);
     if (PROTO_SEG.test(path) || PROTO_SEG.test(keyText) || keyText === '__proto__') {
       c.add(R.proto, 0.95, point.kind === 'key' ? keyText : loc, '__proto__ in a key path');
     }
@@ -45,7 +38,7 @@ export const prototypePollutionDetector: Detector = {
       c.add(R.ctor, 0.9, point.kind === 'key' ? keyText : loc, 'constructor.prototype in a key path');
     }
     if (point.kind === 'value' && v.length < 65536) {
-      const s = unescape(v);
+      const s = unicodeEscapeDecode(v);
       const m =
         /__proto__\s*(?:\[|\.\s*[A-Za-z_$]|['"]\s*:)|\[\s*['"]?__proto__['"]?\s*\]|["']__proto__["']\s*:|constructor\s*(?:['"]?\s*\]\s*)?(?:\[\s*['"]?prototype|\.prototype\s*(?:\[|\.\s*[A-Za-z_$]+\s*=))/.exec(
           s,

@@ -59,8 +59,8 @@ export const scannerDetector: Detector = {
         const m = SCANNER_UA.exec(value);
         if (m) add(R.agent, 0.9, value, `scanner user agent (${m[1]})`, 'header.user-agent');
         else if (LIBRARY_UA.test(value.trim()))
-          add(R.library, 0.3, value, 'generic HTTP library user agent', 'header.user-agent');
-        else if (value.trim() === '') add(R.library, 0.3, value, 'empty user agent', 'header.user-agent');
+          add(R.library, 0.4, value, 'generic HTTP library user agent', 'header.user-agent');
+        else if (value.trim() === '') add(R.library, 0.4, value, 'empty user agent', 'header.user-agent');
       }
       if (SCANNER_HEADERS.has(name))
         add(R.header, 0.9, `${name}: ${value.slice(0, 80)}`, `scanner header ${name}`, `header.${name}`);

@@ -1,5 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
-import { hitCollector, htmlEntityDecode, percentDecodeDeep, type Rule } from './detect-kit.js';
+import { hitCollector, percentDecodeDeep, type Rule } from './detect-kit.js';
+import { htmlEntityDecode } from './normalize.js';
 
 /*
  * Server-side template injection and expression-language injection.
