@@ -19,7 +19,7 @@ import type { BenchReport } from './bench-types.js';
 
 /** Offered detection rate and duration: far above a real detection rate, to show headroom. */
 const RATE_PER_S = Number(process.env['BENCH_REPORTER_RATE'] ?? 20_000);
-const SECONDS = 4;
+const SECONDS = 3;
 const DETECTIONS = RATE_PER_S * SECONDS;
 const TICK_MS = 10;
 
@@ -147,7 +147,7 @@ async function spoolAppend(
     createdUnixMs: Date.now(),
     detections: Array.from({ length: 100 }, (_, i) => Detection.toJSON(detection(i)) as Record<string, unknown>),
   };
-  const n = fsync === 'always' ? 300 : 1000;
+  const n = fsync === 'always' ? 200 : 600;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) await spool.append(batch);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
