@@ -61,7 +61,9 @@ const PHP_ENGLISH = new Set([
 const PHP_CALL = new RegExp(`(?<![\\w$>.])@?(${PHP_STRONG})(\\s*)\\(`, 'gi');
 
 const PHP_TAG = /<\?(?:php\b|=|\s|[a-z]+\s*[:(;])/i;
-const PHP_SUPERGLOBAL = /\$(?:_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)|GLOBALS)\s*\[|\$\s*\{\s*[@'"$\w]/;
+/** `$_GET[…]`, and PHP variable-variables `${@…}`, `${'…'}`, `$ {$a}` (not `${name}` template placeholders). */
+const PHP_SUPERGLOBAL =
+  /\$(?:_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)|GLOBALS)\s*\[|\$\s*\{\s*[@'"$]|\$\s+\{/;
 
 const PYTHON =
   /__import__\s*\(|\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn\w*)\s*\(|\bsubprocess\s*\.\s*(?:call|run|Popen|check_output|check_call|getoutput|getstatusoutput)\s*\(|\beval\s*\(\s*compile\s*\(|\bexec\s*\(\s*(?:compile|['"]|base64|__import__)|\bpickle\s*\.\s*loads?\s*\(|__builtins__|__class__\s*\.\s*__(?:mro|bases|base)__|__subclasses__\s*\(|__globals__|importlib\s*\.\s*import_module\s*\(|\bpty\s*\.\s*spawn\s*\(/;

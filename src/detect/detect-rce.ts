@@ -50,7 +50,7 @@ const TIER1 = words(`
   chmod chown chgrp useradd adduser usermod userdel groupadd passwd chpasswd visudo sudo doas nohup setsid mkfifo
   mknod base64 base32 xxd hexdump certutil bitsadmin mshta rundll32 regsvr32 wmic tasklist taskkill schtasks vssadmin
   cscript wscript systeminfo msiexec reg netsh icacls takeown whoami.exe lwp-download lwp-request tftp ftp sftp scp
-  ssh rsync rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
+  ssh rsync xterm rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
   ansible-config ansible-console ansible-doc ansible-inventory ansible-pull ansible-vault chef-client chef-run
   chef-shell chef-solo chef-vault cscli printenv crontab iptables ip6tables lsof dmesg modprobe insmod rmmod lsmod
   chattr lsattr setfacl getfacl chroot nsenter unshare capsh getcap setcap openssl docker kubectl runc ctr crictl
@@ -147,6 +147,9 @@ function globBinary(word: string): string | undefined {
 /** Does this argument have a shape only command lines have? */
 function shellArg(w: ShellWord): boolean {
   const t = w.text;
+  // Windows paths and variables as written (`C:\`, `%SYSTEMROOT%\win.ini`): escapes would eat them.
+  if (/^[A-Za-z]:\\|^\\\\|%[A-Za-z_]+%/.test(w.raw)) return true;
+  if (t === 'root' || t === 'aux' || t === '-ef') return true;
   return (
     // Flags: `-la`, `-c`, `--version`, `-O-`; not search operators like `-used`.
     /^--[A-Za-z0-9]|^-[A-Za-z0-9?]{1,3}(?:$|[=-])|^-[A-Z]/.test(t) ||
@@ -216,8 +219,14 @@ function scoreCommand(
     redirectShaped(cmd) ||
     (cmd.trail === '|' && !!next && nextRuns(next)) ||
     (NET_TOOLS.has(name) && args.some((a) => /^[\w-]+(?:\.[\w-]+)+(?::\d+)?$/.test(a.text))) ||
-    args.some((a) => a.quoted && /(?:^|\s)-{1,2}\w/.test(a.text));
+    args.some((a) => a.quoted && /(?:^|\s)-{1,2}\w/.test(a.text)) ||
+    // `sleep 10`, `ping -n 5`: the time-based probe needs only a number.
+    (/^(?:sleep|timeout|ping|usleep)$/.test(name) && args.length === 1 && /^\d+(?:\.\d+)?$/.test(args[0]!.text)) ||
+    (name === 'net' &&
+      /^(?:user|users|localgroup|group|view|share|use|start|stop|accounts|session)$/i.test(args[0]?.text ?? ''));
   const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
+  // A long sentence with one address or path in it is prose ("Set the DNS server to 10.0.0.2 in …").
+  const proseLine = args.length > 4 && args.filter(shellArg).length / args.length < 0.4 && !redirectShaped(cmd);
   const englishArgs = args.length >= 2 && args.every((a) => /^[A-Za-z][a-z'’]*[,.!?]?$/.test(a.text) && !a.evasion);
   const pipedToShell = cmd.trail === '|' && !!next && SHELLS.has(binaryName(next.words[0]?.text ?? ''));
   const lead = cmd.lead;
@@ -248,14 +257,17 @@ function scoreCommand(
     if (strong) conf = shaped ? 0.9 : englishArgs ? 0.7 : 0.85;
     else if (lead === '&') conf = shaped ? 0.85 : args.length === 0 && endsHere ? 0.7 : englishArgs ? 0.35 : 0.6;
     else if (lead === 'start') {
-      if (shaped) conf = 0.8;
+      if (shaped && !proseLine) conf = 0.8;
       else if (args.length === 0 && STRONG_LEADS.has(cmd.trail)) conf = 0.7;
       else if (distinctive && args.length <= 3) conf = 0.6;
       else conf = englishArgs ? 0.2 : 0.45;
       if (wrapped) conf = Math.max(conf, 0.7);
     } else conf = shaped ? 0.7 : 0.4;
   } else {
-    if (strong) {
+    if (strong && (lead === '$(' || lead === '`') && !englishArgs) {
+      // A substitution only ever runs a command.
+      conf = shaped ? 0.9 : 0.7;
+    } else if (strong) {
       conf = shaped
         ? 0.85
         : endsHere && PROBES.has(name)
@@ -264,7 +276,7 @@ function scoreCommand(
             ? 0.65
             : 0;
     } else if (lead === '&') conf = shaped ? 0.75 : endsHere && PROBES.has(name) ? 0.6 : 0;
-    else if (lead === 'start') conf = shaped ? (sensitive ? 0.85 : 0.65) : 0;
+    else if (lead === 'start') conf = shaped && !proseLine ? (sensitive ? 0.85 : 0.65) : 0;
     else conf = shaped ? 0.6 : 0;
   }
   if (conf === 0) return undefined;
@@ -314,7 +326,7 @@ const CMD_IF =
 const CMD_MISC =
   /\bcmd(?:\.exe)?\s+\/[ck]\s+\S|%comspec%|\b(?:certutil(?:\.exe)?\s+-urlcache|bitsadmin\s+\/transfer|mshta\s+(?:https?|vbscript|javascript):|rundll32(?:\.exe)?\s+\S+,|regsvr32\s+\/s)/i;
 const POWERSHELL =
-  /\b(?:iex|invoke-expression|invoke-webrequest|iwr|invoke-restmethod|irm|start-process|invoke-command|invoke-item)\b\s*[(\-'"$]|\.downloadstring\s*\(|\.downloadfile\s*\(|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|\[system\.convert\]::frombase64string|\bpowershell(?:\.exe)?\b[^\n]{0,60}\s-(?:e|ec|enc|encodedcommand|c|command|nop|noprofile|w\s+hidden|windowstyle)\b|\b(?:get|set|remove|new|add)-(?:content|item|itemproperty|process|service|wmiobject|ciminstance|localuser|mppreference)\b\s+-?\S/i;
+  /\b(?:iex|invoke-expression|invoke-webrequest|iwr|invoke-restmethod|irm|start-process|invoke-command|invoke-item|invoke-wmimethod|iwmi)\b\s*(?:[(\-'"$]|[\w.:/\\]+\.(?:exe|ps1|bat|dll|hta)\b|https?:)|\.downloadstring\s*\(|\.downloadfile\s*\(|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|\[system\.convert\]::frombase64string|\bpowershell(?:\.exe)?\b[^\n]{0,60}\s-(?:e|ec|enc|encodedcommand|c|command|nop|noprofile|w\s+hidden|windowstyle)\b|\b(?:get|set|remove|new|add)-(?:content|item|itemproperty|process|service|wmiobject|ciminstance|localuser|mppreference)\b\s+-?\S/i;
 const MAIL =
   /[\r\n]\s*(?:(?:mail\s+from|rcpt\s+to)\s*:|(?:helo|ehlo|vrfy|expn|starttls|auth\s+(?:login|plain))\b|[a-z]{0,3}\d{1,6}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate)\b|(?:user|pass|apop)\s+\S+[ \t]*(?:[\r\n]|$)|(?:retr|dele|top|uidl)\s+\d+[ \t]*(?:[\r\n]|$)|(?:stat|capa|rset|noop)[ \t]*(?:[\r\n]|$))/i;
 

@@ -29,6 +29,8 @@ export interface ShellWord {
   quoted: boolean;
   /** An unquoted glob character (`*`, `?`, `[`) is part of the word. */
   glob: boolean;
+  /** The word as written (before quote removal and escapes). */
+  raw: string;
 }
 
 export interface ShellCommand {
@@ -91,7 +93,7 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
     if (wordStart >= 0) {
       const quoted = quotedParts > 0 && plainParts === 0;
       if (word.length > 0 || quoted) {
-        cur.words.push({ text: word, pos: wordStart, end: at, evasion, quoted, glob });
+        cur.words.push({ text: word, pos: wordStart, end: at, evasion, quoted, glob, raw: input.slice(wordStart, at) });
         wordCount++;
       }
     }
@@ -144,6 +146,12 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
     if (c === '\n' || c === '\r') {
       endCommand(c, 'nl', i);
       i++;
+      continue;
+    }
+    // `#` at the start of a word comments out the rest of the line.
+    if (c === '#' && wordStart < 0) {
+      const nl = input.indexOf('\n', i);
+      i = nl < 0 ? n : nl;
       continue;
     }
     // Separators.
@@ -209,7 +217,15 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
             // Parts may hide their own evasions: {n$u\c$u,-nlvp,777}.
             const text = p.replace(/\$(?:\{\w*\}|[a-z_]\w*|[@*])|\\|['"]/g, '');
             if (!text) continue;
-            cur.words.push({ text, pos: i + 1, end: close, evasion: true, quoted: false, glob: /[*?[]/.test(text) });
+            cur.words.push({
+              text,
+              pos: i + 1,
+              end: close,
+              evasion: true,
+              quoted: false,
+              glob: /[*?[]/.test(text),
+              raw: p,
+            });
             wordCount++;
           }
           i = close + 1;
