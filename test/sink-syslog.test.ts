@@ -227,6 +227,27 @@ describe('syslog sink', () => {
     assert.equal(crit.pri, 4 * 8 + 2);
   });
 
+  it('caps SD values; the whole detection stays in MSG', () => {
+    const d = { ...detectionJson(1), path: '/' + 'a'.repeat(5000) };
+    const p = parse5424(formatSyslogMessage(d, 'b', { facility: 16, appName: 'a', hostname: 'h', procId: '1' }));
+    assert.equal(p.sd[0]!.params['path']!.length, 256);
+    assert.equal((JSON.parse(p.msg.subarray(3).toString('utf8')) as { path: string }).path.length, 5001);
+  });
+
+  it('UDP: a message past the datagram limit is cut, not retried forever', async () => {
+    const server = dgram.createSocket('udp4');
+    const got: Buffer[] = [];
+    server.on('message', (m) => got.push(m));
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+    const sink = createSyslogSink(sinkConfig(`udp://127.0.0.1:${server.address().port}`));
+    const huge = { ...detectionJson(1), reason: 'r'.repeat(70_000) };
+    await sink.send({ id: 'b', createdUnixMs: 0, detections: [huge] });
+    await waitFor('1 datagram', () => got.length === 1);
+    assert.equal(got[0]!.length, 65000);
+    await sink.close();
+    server.close();
+  });
+
   it('escapes ", \\ and ] in PARAM-VALUE and neutralises control characters', () => {
     assert.equal(escapeParamValue('a"b\\c]d'), 'a\\"b\\\\c\\]d');
     assert.equal(escapeParamValue('x\ny\r\u0000'), 'x?y??');

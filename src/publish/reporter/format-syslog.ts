@@ -20,6 +20,9 @@ const SEVERITY: Record<string, number> = {
   SEVERITY_INFO: 6,
 };
 
+/** SD values are for filtering; the whole detection is in MSG. Caps attacker-sized paths. */
+const MAX_PARAM_CHARS = 256;
+
 /** SD parameters carried for filtering without parsing MSG, in this order. */
 const SD_PARAMS = [
   'id',
@@ -70,7 +73,7 @@ export function formatSyslogMessage(d: DetectionJson, batchId: string, h: Syslog
   for (const key of SD_PARAMS) {
     const v = d[key];
     if (v === undefined || v === null || v === '') continue;
-    sd += ` ${key}="${escapeParamValue(String(v))}"`;
+    sd += ` ${key}="${escapeParamValue(String(v).slice(0, MAX_PARAM_CHARS))}"`;
   }
   sd += ']';
   const head =

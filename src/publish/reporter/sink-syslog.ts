@@ -10,6 +10,12 @@ import type { ReportBatch, Sink, SinkConfig } from './sink.js';
 const DEFAULT_PORT = { udp: 514, tcp: 514, tls: 6514 } as const;
 
 /**
+ * Largest UDP payload over IPv4 is 65507 bytes; a longer message would fail on every retry
+ * and block the sink, so it is cut (receivers treat syslog MSG as truncatable).
+ */
+const MAX_UDP_BYTES = 65000;
+
+/**
  * Syslog sink, one RFC 5424 message per detection: `udp://host:port` (one datagram each,
  * RFC 5426; no delivery guarantee), `tcp://host:port` (RFC 6587 octet counting) or
  * `tls://host:port` (RFC 5425; `caFile` to trust a private CA). A stream transport counts a
@@ -58,8 +64,9 @@ export function createSyslogSink(config: SinkConfig): Sink {
       async send(batch, signal) {
         for (const msg of messages(batch)) {
           if (signal?.aborted) fail(signal.reason);
+          const datagram = msg.length > MAX_UDP_BYTES ? msg.subarray(0, MAX_UDP_BYTES) : msg;
           await new Promise<void>((resolve, reject) =>
-            socket.send(msg, port, host, (err) => (err ? reject(err) : resolve())),
+            socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())),
           ).catch(fail);
         }
       },
