@@ -278,3 +278,23 @@ test('a flood of parameters is cut at maxPoints', () => {
   assert.equal(r.points.length, LIMITS.maxPoints);
   assert.ok(codes(r).includes('max_points'));
 });
+
+test('inputs that make naive scanners quadratic stay linear', () => {
+  const big = 512 * 1024;
+  // Each case is cut by maxPoints or decoded in one pass; a quadratic scan would take minutes.
+  const cases: Array<[string, Array<[string, string]>, string]> = [
+    [`/p?${'a&'.repeat(big / 2)}z=1`, [], ''],
+    ['/p', [['content-type', 'text/plain']], '&a'.repeat(big / 2)],
+    ['/p', [['content-type', 'text/plain']], '\\u{'.repeat(big / 3)],
+    ['/x', [['content-type', 'application/xml']], `${'<a>'.repeat(20_000)}${'</b>'.repeat(20_000)}`],
+    [
+      '/u',
+      [['content-type', 'multipart/form-data; boundary=b']],
+      `--b\r\nContent-Disposition: form-data${'; name="'.repeat(1500)}\r\n\r\nv\r\n--b--`,
+    ],
+  ];
+  for (const [target, headers, body] of cases) {
+    const r = decode(target, headers, body, { maxValueBytes: 1024 * 1024, maxPoints: 100_000 });
+    assert.ok(r.points.length > 0, target);
+  }
+});

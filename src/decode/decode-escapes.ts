@@ -49,6 +49,16 @@ const NAMED = new Map<string, string>(
   }),
 );
 
+/**
+ * Offset of a `;` among the next `max` characters from `from`, or -1. Bounded on purpose:
+ * an unbounded indexOf per `&` is quadratic on `&a&a&a…`.
+ */
+function semicolonWithin(s: string, from: number, max: number): number {
+  const end = Math.min(s.length, from + max);
+  for (let k = from; k < end; k++) if (s.charCodeAt(k) === 59) return k;
+  return -1;
+}
+
 /** True when `s` contains something that looks like a character reference. */
 export function hasHtmlEntity(s: string): boolean {
   let i = s.indexOf('&');
@@ -56,8 +66,7 @@ export function hasHtmlEntity(s: string): boolean {
     const c = s.charCodeAt(i + 1);
     if (c === 35 /* # */) return true;
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
-      const semi = s.indexOf(';', i + 2);
-      if (semi !== -1 && semi - i <= 10) return true;
+      if (semicolonWithin(s, i + 2, 9) !== -1) return true;
     }
     i = s.indexOf('&', i + 1);
   }
@@ -93,8 +102,8 @@ export function decodeHtmlEntities(s: string): string {
         if (s.charCodeAt(j) === 59 /* ; */) j++;
       }
     } else {
-      const semi = s.indexOf(';', j);
-      if (semi !== -1 && semi - j <= 8) {
+      const semi = semicolonWithin(s, j, 9);
+      if (semi !== -1) {
         const name = s.slice(j, semi);
         const v = NAMED.get(name) ?? NAMED.get(name.toLowerCase());
         if (v !== undefined) {
@@ -170,8 +179,15 @@ export function decodeJsEscapes(s: string): string {
     let end = i + 2;
     if (c === 'u') {
       if (s.charCodeAt(i + 2) === 123) {
-        const close = s.indexOf('}', i + 3);
-        const cp = close !== -1 && close - i <= 10 ? hexRun(s, i + 3, close - i - 3) : -1;
+        // At most 6 hex digits: look for `}` only that far (an unbounded search is quadratic).
+        let close = -1;
+        for (let k = i + 3; k < Math.min(s.length, i + 10); k++) {
+          if (s.charCodeAt(k) === 125) {
+            close = k;
+            break;
+          }
+        }
+        const cp = close !== -1 ? hexRun(s, i + 3, close - i - 3) : -1;
         if (cp >= 0 && cp <= 0x10ffff) {
           decoded = String.fromCodePoint(cp);
           end = close + 1;

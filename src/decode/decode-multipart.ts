@@ -38,11 +38,47 @@ interface PartHead {
   transferEncoding: string;
 }
 
-function dispositionParam(value: string, param: string): string | undefined {
-  const re = new RegExp(`(?:^|;)\\s*${param}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;]*))`, 'i');
-  const m = re.exec(value);
-  if (!m) return undefined;
-  return m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!.trim();
+/**
+ * Parameters of a Content-Disposition value (`form-data; name="a"; filename*=UTF-8''x`),
+ * lower-cased names, quoted values unescaped. One linear pass: a regex per parameter
+ * backtracks quadratically on hostile values with many `;` and unclosed quotes.
+ */
+function dispositionParams(value: string): Map<string, string> {
+  const params = new Map<string, string>();
+  const n = value.length;
+  let i = value.indexOf(';');
+  while (i !== -1 && i < n) {
+    i++;
+    while (i < n && (value.charCodeAt(i) === 32 || value.charCodeAt(i) === 9)) i++;
+    const eq = i;
+    let k = i;
+    while (k < n && value.charCodeAt(k) !== 61 /* = */ && value.charCodeAt(k) !== 59 /* ; */) k++;
+    if (k >= n || value.charCodeAt(k) === 59) {
+      i = k < n ? k : -1;
+      continue;
+    }
+    const name = value.slice(eq, k).trim().toLowerCase();
+    k++;
+    while (k < n && (value.charCodeAt(k) === 32 || value.charCodeAt(k) === 9)) k++;
+    let v = '';
+    if (value.charCodeAt(k) === 34 /* " */) {
+      k++;
+      while (k < n && value.charCodeAt(k) !== 34) {
+        if (value.charCodeAt(k) === 92 /* \ */ && k + 1 < n) k++;
+        v += value[k];
+        k++;
+      }
+      k++;
+      const semi = value.indexOf(';', k);
+      i = semi;
+    } else {
+      const semi = value.indexOf(';', k);
+      v = value.slice(k, semi === -1 ? n : semi).trim();
+      i = semi;
+    }
+    if (!params.has(name)) params.set(name, v);
+  }
+  return params;
 }
 
 function parseHead(raw: string): PartHead {
@@ -60,15 +96,16 @@ function parseHead(raw: string): PartHead {
     else if (name === 'content-type') contentType = value;
     else if (name === 'content-transfer-encoding') transferEncoding = value.toLowerCase();
   }
-  let filename = dispositionParam(disposition, 'filename\\*');
+  const params = dispositionParams(disposition);
+  let filename = params.get('filename*');
   if (filename !== undefined) {
     // RFC 5987: charset'lang'percent-encoded
     const parts = filename.split("'");
     filename = percentDecode(parts.length >= 3 ? parts.slice(2).join("'") : filename).value;
   } else {
-    filename = dispositionParam(disposition, 'filename');
+    filename = params.get('filename');
   }
-  return { headers, name: dispositionParam(disposition, 'name'), filename, contentType, transferEncoding };
+  return { headers, name: params.get('name'), filename, contentType, transferEncoding };
 }
 
 /**

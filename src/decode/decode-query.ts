@@ -53,11 +53,13 @@ export function walkForm(ctx: DecodeContext, text: string, prefix: string, chain
   let count = 0;
   let start = 0;
   const n = text.length;
+  // The next `=` is remembered: searching it afresh for every pair is quadratic on `a&a&a…=`.
+  let eq = -2;
   while (start <= n && !ctx.stopped) {
     let end = text.indexOf('&', start);
     if (end === -1) end = n;
     if (end > start) {
-      const eq = text.indexOf('=', start);
+      if (eq !== -1 && eq < start) eq = text.indexOf('=', start);
       const hasValue = eq !== -1 && eq < end;
       const rawKey = text.slice(start, hasValue ? eq : end);
       const rawValue = hasValue ? text.slice(eq + 1, end) : '';

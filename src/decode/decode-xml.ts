@@ -97,7 +97,7 @@ export function walkXml(ctx: DecodeContext, text: string, prefix: string, chain:
     } else if (text.charCodeAt(lt + 1) === 47 /* / */) {
       const end = text.indexOf('>', lt + 2);
       const name = text.slice(lt + 2, end === -1 ? n : end).trim();
-      const at = names.lastIndexOf(name);
+      const at = openIndex(names, name);
       if (at === -1) invalid(`unexpected </${name.slice(0, 64)}>`, lt);
       else {
         // pop() rather than `length = at`: truncating through length is a slow path in V8.
@@ -118,6 +118,16 @@ export function walkXml(ctx: DecodeContext, text: string, prefix: string, chain:
   }
   if (stack.length > 0 && !ctx.stopped) invalid(`${stack.length} unclosed elements`, n);
   return elements;
+}
+
+/** Elements searched for the match of an end tag: a bounded search keeps `</x>` floods linear. */
+const MATCH_WINDOW = 64;
+
+/** Index of the innermost open element named `name` among the last MATCH_WINDOW, or -1. */
+function openIndex(names: string[], name: string): number {
+  const low = Math.max(0, names.length - MATCH_WINDOW);
+  for (let k = names.length - 1; k >= low; k--) if (names[k] === name) return k;
+  return -1;
 }
 
 function readStartTag(
