@@ -214,8 +214,9 @@ export const sstiDetector: Detector = {
   inspectPoint(point: Point, ctx: DetectContext): Hit[] {
     const v = point.value;
     if (v.length < 4) return [];
-    // Cheap pre-filter: every engine needs a brace, a percent-tag, a '#', '@' or 'T('.
-    if (!/[{}%#@]|T\s*\(/.test(v)) return [];
+    // Cheap pre-filter: every engine needs a brace, a percent-tag, '#', '@', '$name' or 'T(';
+    // delimiter-less EL gadgets name the runtime.
+    if (!/[{}%#@]|T\s*\(|\$[a-z]|getRuntime|forName|ProcessBuilder/i.test(v)) return [];
     const c = hitCollector(ctx);
     let text = v.length > 32768 ? v.slice(0, 32768) : v;
     if (/%[0-9a-f]{2}/i.test(text)) text = percentDecodeDeep(text, 2).value;

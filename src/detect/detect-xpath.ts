@@ -14,11 +14,11 @@ const R = {
 } satisfies Record<string, Rule>;
 
 const XPATH_ONLY =
-  /\b(?:child|descendant(?:-or-self)?|ancestor(?:-or-self)?|parent|following(?:-sibling)?|preceding(?:-sibling)?|self|attribute|namespace)::|\b(?:node|text|comment|processing-instruction)\(\s*\)|\b(?:count|name|local-name|namespace-uri|string-length|substring(?:-before|-after)?|starts-with|normalize-space|translate|doc|document|position|last|boolean|string|number)\s*\(\s*(?:\/|\.|@|name\(|\*|\/\/|'|"|\)|\d)|\/\/\*|\/\/[A-Za-z_][\w-]*\s*\[|\/\*\[\d+\]|\[\s*position\s*\(\s*\)\s*=|@\*/;
+  /\b(?:child|descendant(?:-or-self)?|ancestor(?:-or-self)?|parent|following(?:-sibling)?|preceding(?:-sibling)?|self|attribute|namespace)::|\b(?:node|text|comment|processing-instruction)\(\s*\)|\b(?:count|name|local-name|namespace-uri|string-length|substring(?:-before|-after)?|starts-with|normalize-space|translate|doc|document|position|last|boolean|string|number)\s*\(\s*(?:\/|\.|@|name\(|\*|\/\/|'|"|\)|\d)|\/\/\*|\/\/[A-Za-z_][\w-]*\s*[[/]|\/\*\[\d+\]|\[\s*position\s*\(\s*\)\s*=|@\*/;
 
 /** Quote (and optional predicate close) then or/and/union. */
 const BREAKOUT =
-  /['"]\s*[\])]?\s*(?:\b(?:or|and)\b\s*(?:['"\d(]|not\s*\(|[a-z-]+\s*\()|\|\s*(?:\/|\.|\w+\s*\()|\]\s*\|)/i;
+  /^\s*\d+\s*\)?\s+(?:or|and)\s|['"]\s*[\])]?\s*(?:\b(?:or|and)\b\s*(?:['"\d(]|not\s*\(|[a-z-]+\s*\()|\|\s*(?:\/|\.|\w+\s*\()|\]\s*\|)/i;
 
 /** XPath injection detector. */
 export const xpathDetector: Detector = {

@@ -179,7 +179,9 @@ export function parseUrlLike(text: string): UrlLike | undefined {
     hostText = hostPort.slice(0, c);
     port = hostPort.slice(c + 1);
   }
-  const parsed = parseHost(hostText);
+  // `file:///etc/passwd` has an empty authority: still a URL, with no host to judge.
+  const parsed: ParsedHost | undefined =
+    hostText === '' ? { host: '', hostKind: 'name', obfuscated: false } : parseHost(hostText);
   if (!parsed) return undefined;
   const out: UrlLike = {
     ...parsed,
