@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { status } from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
 import { describe, it } from 'node:test';
 import { addressIp, createExchangeAssembler } from '../src/ingest/extproc-exchange.js';
 import { createBlockingPolicy } from '../src/ingest/extproc-blocking.js';
 import { configSchema } from '../src/config/config.js';
 import type { AnalysisResult, Finding } from '../src/core/model.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createExtProcMetrics } from '../src/ingest/extproc-metrics.js';
+import { createExtProcService } from '../src/ingest/extproc-service.js';
 import { envoyMessages } from './helpers/extproc-driver.js';
 
 const limits = { maxRequestBodyBytes: 10, maxResponseBodyBytes: 8, xffTrustedHops: 0 };
@@ -162,5 +168,44 @@ describe('blocking policy', () => {
     assert.equal(ir.status.code, 403);
     assert.equal(ir.details, 'shadowtap_blocked_R-high');
     assert.match(ir.body!.toString(), /rid-9/);
+  });
+});
+
+describe('ext_proc stream handler', () => {
+  it('an internal failure closes that stream with INTERNAL and a counter, never throws into grpc-js', async () => {
+    const registry = new Registry();
+    const metrics = createExtProcMetrics(registry);
+    const config = configSchema.parse({});
+    const service = createExtProcService({
+      config: config.extProc,
+      maxRequestBodyBytes: 1024,
+      xffTrustedHops: 0,
+      pipeline: {
+        submit: () => {
+          throw new Error('admission exploded');
+        },
+        submitAndWait: () => Promise.resolve(null),
+      },
+      metrics,
+      logger: silentLogger(),
+    });
+    const errors: Array<{ code?: number }> = [];
+    const replies: unknown[] = [];
+    const call = Object.assign(new EventEmitter(), { write: (r: unknown) => replies.push(r), end: () => undefined });
+    call.on('error', (e: { code?: number }) => errors.push(e));
+    (service.implementation as { Process: (c: unknown) => void }).Process(call);
+    // The response ends with the headers: the exchange is submitted, and submit throws.
+    for (const m of envoyMessages({ path: '/x', response: { status: 204 } })) call.emit('data', m);
+    assert.equal(replies.length, 2);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      [status.INTERNAL],
+    );
+    const { values } = await metrics.errors.get();
+    assert.deepEqual(
+      values.map((v) => [v.labels.reason, v.value]),
+      [['internal', 1]],
+    );
+    assert.equal(service.activeStreams(), 0);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Config } from '../config/config.js';
-import { ERR_EXTPROC_IDLE, ERR_EXTPROC_TOO_MANY_STREAMS, type ShadowtapError } from '../core/errors.js';
+import { ERR_EXTPROC_IDLE, ERR_EXTPROC_TOO_MANY_STREAMS } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CapturedExchange } from '../core/model.js';
 import type { Pipeline } from '../core/pipeline.js';
@@ -134,7 +134,7 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       if (!outcome.accepted) metrics.shed.inc({ reason: outcome.reason });
     };
 
-    const finish = (end: StreamEnd, error?: ShadowtapError): void => {
+    const finish = (end: StreamEnd, error?: unknown): void => {
       if (ended) return;
       ended = true;
       clearTimeout(idle);
@@ -203,12 +203,14 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       if (mode === 'inline' && !submitted) {
         if (decisionStep(r)) {
           busy = true;
-          void decide(assembler.build()).then((response) => {
-            busy = false;
-            if (response) block(response);
-            else reply(r.kind, CONTINUE[r.kind]);
-            drain();
-          });
+          void decide(assembler.build()).then((response) =>
+            guarded(() => {
+              busy = false;
+              if (response) block(response);
+              else reply(r.kind, CONTINUE[r.kind]);
+              drain();
+            }),
+          );
           return;
         }
         reply(r.kind, CONTINUE[r.kind]);
@@ -220,6 +222,20 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       if (r.responseEnded) submit();
     };
 
+    /**
+     * A bug here must cost one stream, never the process: grpc-js calls these handlers from
+     * its own event emitters, where a throw would escape to the top level.
+     */
+    const guarded = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        metrics.errors.inc({ reason: 'internal' });
+        logger.error({ err }, 'ext_proc stream handler failed; stream closed');
+        finish('error', err);
+      }
+    };
+
     const drain = (): void => {
       while (!busy && !ended && backlog.length > 0) handle(backlog.shift()!);
       if (!busy && halfClosed) finish('eof');
@@ -229,16 +245,18 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       if (ended) return;
       idle.refresh();
       if (busy) backlog.push(msg);
-      else handle(msg);
+      else guarded(() => handle(msg));
     });
     // Half-close from Envoy: the exchange is over; answer anything pending, then OK.
     // A reset also ends the readable side first; the 'cancelled' that follows within the
     // same turn wins, so the end is counted for what it was.
     call.on('end', () =>
-      setImmediate(() => {
-        halfClosed = true;
-        if (!busy) finish('eof');
-      }),
+      setImmediate(() =>
+        guarded(() => {
+          halfClosed = true;
+          if (!busy) finish('eof');
+        }),
+      ),
     );
     call.on('cancelled', () => finish('cancelled'));
     call.on('error', (err: Error) => {
