@@ -130,7 +130,7 @@ export const crlfDetector: Detector = {
       else if (isPath(point)) c.add(R.bare, 0.8, s.slice(0, 160), 'line break in the request path');
       else if (PARAM_AFTER_NL.test(s))
         c.add(R.bare, 0.65, s.slice(0, 160), 'line break followed by name=value (parameter smuggling)');
-      else c.add(R.bare, 0.4, s.slice(0, 160), 'line break in a URL value');
+      // A bare line break in a query value is a textarea in a GET form: not reported at all.
     }
     if (header && encoded && headerName(point) !== 'cookie') {
       const ah = ANY_HEADER.exec(s);
