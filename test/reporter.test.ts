@@ -339,16 +339,22 @@ if (childEnv) {
       const dir = spoolDir();
       const up = await startUpstream(t);
       up.setMode('hang');
+      const registry1 = new Registry();
       const r1 = closing(
         t,
         await createReporter({
           config: reporterConfig(dir, up.url, { flushIntervalMs: 10_000 }),
           logger: silentLogger(),
-          registry: new Registry(),
+          registry: registry1,
         }),
       );
       for (let i = 1; i <= 25; i++) r1.enqueue(detection(i));
       await r1.close(200);
+      assert.equal(metric(registry1, 'shadowtap_reporter_spool_detections'), 25);
+      // After close: enqueue is counted as dropped, flush returns at once.
+      r1.enqueue(detection(26));
+      await r1.flush();
+      assert.equal(metric(registry1, 'shadowtap_reporter_dropped_detections_total', { reason: 'closed' }), 1);
       up.setMode('ok');
       const r2 = closing(
         t,

@@ -118,6 +118,7 @@ export async function createReporter(opts: ReporterOptions): Promise<Reporter> {
       }
     },
     async flush() {
+      if (closed) return;
       const counter = batcher.seal();
       await Promise.all(lanes.map((l) => l.settled(counter)));
     },
