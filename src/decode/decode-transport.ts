@@ -85,6 +85,15 @@ export function decompressBounded(ctx: DecodeContext, codec: Codec, input: Buffe
     );
     return decodeHead(codec, input, Math.min(allowed, maxBodyBytes));
   };
+  if (input.length > PROBE_BYTES && probeExceedsRatio(codec, input, ctx.limits)) {
+    addAnomaly(
+      ctx,
+      ANOMALY.decompressionRatio,
+      'body',
+      `${codec.name} body: its first ${PROBE_BYTES} bytes expand more than ${maxDecompressionRatio}×`,
+    );
+    return decodeHead(codec, input, Math.min(allowed, maxBodyBytes));
+  }
   try {
     return codec.decode(input, { maxOutputLength: allowed });
   } catch (err) {
@@ -98,6 +107,24 @@ export function decompressBounded(ctx: DecodeContext, codec: Codec, input: Buffe
   } catch (err) {
     if (isTooLarge(err)) return limitHit();
     return undefined;
+  }
+}
+
+/** Compressed bytes decoded first to catch a bomb before inflating megabytes of it. */
+const PROBE_BYTES = 8 * 1024;
+
+/**
+ * True when the first PROBE_BYTES of input alone expand past the ratio limit (floored at
+ * maxBodyBytes like the whole-body cap). A 1 GiB bomb is caught after about 1 MiB of output
+ * instead of maxDecompressedBytes; an inconclusive probe (an error) defers to the full decode.
+ */
+function probeExceedsRatio(codec: Codec, input: Buffer, limits: DecodeContext['limits']): boolean {
+  const cap = Math.max(limits.maxDecompressionRatio * PROBE_BYTES, limits.maxBodyBytes);
+  try {
+    codec.decode(input.subarray(0, PROBE_BYTES), { ...codec.partialFlush, maxOutputLength: cap });
+    return false;
+  } catch (err) {
+    return isTooLarge(err);
   }
 }
 
