@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { resolveConfig, type Options } from '../src/config/config.js';
 import { silentLogger } from '../src/core/logger.js';
 import { Detection, Severity } from '../src/gen/shadowtap/v1/detection.js';
+import { encodeRecord } from '../src/publish/reporter/disk-spool.js';
 import { createReporter, type Reporter } from '../src/publish/reporter/reporter.js';
 
 type Mode = 'ok' | 'fail' | 'hang' | 'slow';
@@ -405,6 +406,13 @@ if (childEnv) {
       }
       assert.equal(await exited, 'SIGKILL');
       assert.ok(durable >= 200);
+      // Whether or not the kill tore a write, add a torn record at the tail: half of a batch
+      // that claims detections nobody enqueued. The restart must skip it.
+      const segs = readdirSync(join(dir, 'up'))
+        .filter((f) => f.startsWith('seg-'))
+        .sort();
+      const torn = encodeRecord({ id: 'torn-1', createdUnixMs: 0, detections: [{ sequence: 999_999 }] });
+      appendFileSync(join(dir, 'up', segs.at(-1)!), torn.subarray(0, torn.length - 5));
       up.setMode('ok');
       const registry = new Registry();
       const reporter: Reporter = closing(
