@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Config } from '../config/config.js';
 import { ERR_EXTPROC_IDLE, ERR_EXTPROC_TOO_MANY_STREAMS } from '../core/errors.js';
@@ -73,15 +72,20 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
 
   /** Waits for a verdict within the deadline; null means "let it through" (counted by reason). */
   const decide = async (exchange: CapturedExchange): Promise<ProcessingResponse | null> => {
-    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
+      // Our own deadline decides the answer; admission's wait is longer so that its null
+      // means "shed" (or a worker error), never "late": the two are counted apart.
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = setTimeout(() => resolve('deadline'), config.inlineDeadlineMs);
+      });
       // A distinct id: the final exchange (same request, with its response) may share a batch.
-      const result = await pipeline.submitAndWait({ ...exchange, id: randomUUID() }, config.inlineDeadlineMs, {
+      const verdict = pipeline.submitAndWait({ ...exchange, id: randomUUID() }, config.inlineDeadlineMs * 2, {
         publish: false,
       });
-      if (!result) {
-        // Shedding resolves at once; only the deadline takes the whole wait.
-        metrics.failOpen.inc({ reason: performance.now() - started >= config.inlineDeadlineMs ? 'deadline' : 'shed' });
+      const result = await Promise.race([verdict, deadline]);
+      if (result === 'deadline' || result === null) {
+        metrics.failOpen.inc({ reason: result === 'deadline' ? 'deadline' : 'shed' });
         return null;
       }
       const finding = policy.verdict(result);
@@ -92,6 +96,8 @@ export function createExtProcService(opts: ExtProcServiceOptions): ExtProcServic
       metrics.failOpen.inc({ reason: 'error' });
       logger.error({ err }, 'blocking decision failed; failing open');
       return null;
+    } finally {
+      clearTimeout(timer);
     }
   };
 
