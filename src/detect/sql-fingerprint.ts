@@ -403,21 +403,30 @@ function statementShape(toks: Tok[], i: number): number {
         // `drop table tennis practice` is English: SQL ends the statement after the name.
         const c = toks[i + 3];
         if (!c) return 0.6;
+        // A quoted identifier (`name`, [name]) is SQL whatever follows.
+        if (/^[`[]/.test(b?.text ?? '')) return 0.9;
         return c.type === 'n' || c.type === '1' || c.type === 's' ? 0 : 0.9;
       }
       return t.text === 'TRUNCATE' && a?.type === 'n' && (!b || b.type === ';') ? 0.7 : 0;
     case 'INSERT':
-      return word(a, 'INTO') && isOperand(b) ? 0.9 : 0;
+      return word(a, 'INTO') && (isOperand(b) || b?.type === 'f') ? 0.9 : 0;
     case 'DELETE':
       return word(a, 'FROM') && isOperand(b) ? 0.9 : 0;
     case 'UPDATE':
       return a?.type === 'n' && word(b, 'SET') ? 0.9 : 0;
     case 'EXEC':
     case 'EXECUTE':
-      if (a?.type === 'f' || a?.type === 'v' || (a?.type === '(' && (b?.type === 's' || b?.type === 'v'))) return 0.9;
+      if (
+        a?.type === 'f' ||
+        a?.type === 'v' ||
+        (a?.type === '(' && (b?.type === 's' || b?.type === 'v' || b?.text === '@'))
+      )
+        return 0.9;
       if (a?.type === 'n' && (a.text.includes('.') || /^(?:XP_|SP_|MASTER)/.test(a.text) || word(a, 'IMMEDIATE')))
         return 0.9;
       return 0;
+    case 'VALUES':
+      return a?.type === '(' && isLiteral(b) && (toks[i + 3]?.type === ',' || toks[i + 3]?.type === ')') ? 0.7 : 0;
     case 'DECLARE':
       return a?.type === 'v' ? 0.9 : 0;
     case 'SHUTDOWN':
@@ -536,6 +545,11 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
   const a = toks[j];
   if (!a) return { conf: 0, end: j };
   if (a.type === 'E' && a.text === 'SELECT') return { conf: 0.9, end: j + 1 };
+  // SQLite and MySQL (IGNORE_SPACE) allow `json (id)`: a call with a space before `(`.
+  if (a.type === 'n' && toks[j + 1]?.type === '(' && /^[A-Z_]+$/.test(a.text)) {
+    const end = skipParens(toks, j + 1);
+    if (end >= toks.length || toks[end]?.type === ';' || commentAt.has(end)) return { conf: 0.75, end };
+  }
   if (a.type === 'f' && toks[j + 1]?.type === '(') {
     const end = skipParens(toks, j + 1);
     const op = toks[end];
@@ -678,6 +692,36 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
     }
   }
 
+  // An identity anywhere in the as-is context: `'admin', '1'='1'`, `b,1=1`.
+  if (context === 'none') {
+    for (let k = 0; k + 2 < toks.length; k++) {
+      const [a, op, b] = [toks[k]!, toks[k + 1]!, toks[k + 2]!];
+      const before = toks[k - 1];
+      if (
+        isLiteral(a) &&
+        isLiteral(b) &&
+        a.text === b.text &&
+        (op.text === '=' || op.text === '==' || word(op, 'LIKE'))
+      ) {
+        if (k > 0 && (before?.type === ',' || before?.type === '(' || before?.type === '&' || before?.type === 'o')) {
+          add(RULES.tautology, 0.65, k, k + 3);
+          break;
+        }
+      }
+    }
+    // `) AS alias FROM`, `` ` AS `x` from ``: a select-list fragment closing a column expression.
+    const [a0, a1, a2, a3] = toks;
+    if (
+      a0 &&
+      (a0.type === ')' || a0.text.startsWith('`')) &&
+      word(a1, 'AS') &&
+      (a2?.type === 'n' || a2?.type === 's') &&
+      word(a3, 'FROM')
+    ) {
+      add(RULES.clause, 0.65, 0, 4);
+    }
+  }
+
   // Whole-value expressions in the as-is context: `1=1`, `'1'='1`, `x::int`.
   if (context === 'none' && toks.length >= 3 && toks.length <= 6) {
     const [a, op, b] = toks;
@@ -709,14 +753,24 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       if (toks[j]?.type === 'E' && toks[j]!.text === 'SELECT') {
         const s = selectListAt(toks, j + 1);
         if (s.strong || paren) add(RULES.union, lead || i === 0 ? 0.95 : 0.75, i, j + 2);
+        else if (s.ok && toks.some((x, k) => k > j && word(x, 'FROM')))
+          add(RULES.union, lead || i === 0 ? 0.8 : 0.6, i, j + 2);
         else if (s.ok || j + 1 >= toks.length) add(RULES.union, lead ? 0.75 : 0.5, i, j + 2);
       } else if (j >= toks.length && lead && word(toks[i + 1], 'ALL')) {
         add(RULES.union, 0.55, i, j);
       }
     } else if (t.type === ';') {
       const next = toks[i + 1];
-      if (next?.type === 'E') add(RULES.stacked, statementShape(toks, i + 1), i, i + 3);
-      else if (word(next, 'SET') && toks[i + 2]?.type === 'v') add(RULES.stacked, 0.8, i, i + 3);
+      if (next?.type === 'E') {
+        const shape = statementShape(toks, i + 1);
+        // `; insert into`, `;update users`, `;drop`: a statement cut where the payload ends.
+        const stub =
+          (word(next, 'INSERT') && word(toks[i + 2], 'INTO')) ||
+          (word(next, 'UPDATE', 'DELETE', 'DROP', 'TRUNCATE', 'SHUTDOWN') && i + 3 >= toks.length);
+        add(RULES.stacked, shape > 0 ? shape : stub ? 0.65 : 0, i, i + 3);
+      } else if (word(next, 'SET') && toks[i + 2]?.type === 'v') add(RULES.stacked, 0.8, i, i + 3);
+    } else if (t.text === 'SELECT' && t.type === 'E' && toks[i + 1] && TIME_FUNCS.has(toks[i + 1]!.text)) {
+      add(RULES.time, toks[i + 2]?.type === '(' ? 0.9 : 0.7, i, i + 2);
     } else if (t.type === 'E' && (i === 0 || prev?.type === '(')) {
       // A whole statement as the value, or a parenthesised subquery.
       const shape = statementShape(toks, i);
@@ -725,6 +779,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         let conf =
           t.text === 'SELECT' ? (shape < 0.9 ? (i > 0 && hasFrom ? 0.75 : 0.5) : hasFrom ? 0.8 : 0.65) : shape - 0.05;
         if (inlineComments || endsInComment) conf += 0.2;
+        // `… WHERE id = 1`, `… HAVING COUNT(x) >= 9`: a condition makes the statement complete.
+        const cond = toks.findIndex((x, k) => k > i && word(x, 'WHERE', 'HAVING'));
+        if (shape >= 0.9 && cond > 0 && toks.slice(cond).some((x) => x.type === 'o' && COMPARISONS.has(x.text)))
+          conf += 0.1;
         add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
       } else if (i === 0 && word(t, 'DROP') && toks[1]?.type === 'n' && (toks[2]?.type === ';' || commentAt.has(2))) {
         add(RULES.statement, 0.7, 0, 2);
@@ -784,14 +842,14 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E')
       ) {
         add(RULES.catalog, 0.7, i, i + 3);
-      } else if (word(t, 'PROCEDURE') && word(toks[i + 1], 'ANALYSE')) {
-        add(RULES.clause, 0.8, i, i + 2);
       }
     } else if (t.type === 'v' && FINGERPRINT_VARS.test(t.text)) {
       const inExpr =
         !!prev &&
         (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E');
       add(RULES.catalog, inExpr ? 0.85 : 0.65, i, i + 1);
+    } else if (word(t, 'PROCEDURE') && word(toks[i + 1], 'ANALYSE')) {
+      add(RULES.clause, 0.8, i, i + 2);
     } else if (t.type === 'k' && word(t, 'INTO') && word(toks[i + 1], 'OUTFILE', 'DUMPFILE')) {
       add(RULES.oob, 0.95, i, i + 3);
     } else if (word(t, 'PROGRAM') && toks[i + 1]?.type === 's' && toks.some((x) => word(x, 'COPY'))) {
@@ -804,8 +862,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       isLiteral(toks[i + 3]) &&
       !word(toks[i + 2], 'IS')
     ) {
-      // Chained condition anywhere: `… AND 2771=1709)`.
-      const lit = toks[i + 1]!.text === toks[i + 3]!.text ? 0.75 : 0.45;
+      // Chained condition anywhere: `… AND 2771=1709)` (sqlmap's boolean probes use 3+ digit numbers).
+      const a = toks[i + 1]!.text;
+      const b = toks[i + 3]!.text;
+      const lit = a === b ? 0.75 : /^\d{3,}$/.test(a) && /^\d{3,}$/.test(b) ? 0.7 : 0.45;
       add(RULES.tautology, lit, i, i + 4);
     } else if (
       t.type === 'o' &&
