@@ -177,6 +177,7 @@ export default async function bench(): Promise<BenchReport[]> {
         rows: publish,
         notes: [
           `${DETECTIONS} detections offered at ${RATE_PER_S}/s for ${SECONDS} s (enqueued every ${TICK_MS} ms, as the publish path interleaves with ingest); batchSize 500, one HTTP NDJSON sink on loopback.`,
+          'The upstream HTTP server runs in the same process, so its request parsing is part of the event-loop delay of the "up" case; numbers are from a 2-core machine shared with other work (load average ~10), so delays vary widely between runs.',
           'enqueue ns/detection is the synchronous time inside enqueue (toJSON + batching); "down" = the upstream answers 503, the breaker opens and batches go to the spool (fsync interval).',
         ],
       },
