@@ -142,6 +142,14 @@ test('binary bodies produce no body points; text with an unknown type is body.ra
     Buffer.from([0, 1, 2, 3, 255, 254, 0, 7, 8, 9, 0, 0]),
   );
   assert.ok(!bin.points.some((p) => p.location.startsWith('body')));
+  const png = Buffer.from([
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0,
+  ]);
+  assert.deepEqual(
+    codes(decode('/img', [['content-type', 'image/png']], png)),
+    [],
+    'a binary upload is not an anomaly',
+  );
   const txt = decode('/t', [['content-type', 'text/csv']], "name,comment\nbob,' or 1=1");
   assert.deepEqual(at(txt, 'body.raw'), ["name,comment\nbob,' or 1=1"]);
 });

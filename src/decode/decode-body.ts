@@ -53,10 +53,16 @@ export function decodeBody(ctx: DecodeContext, raw: Uint8Array, headers: HeaderL
     }
   }
 
-  const decoded = bytesToText(bytes, charsetOf(contentType));
+  const charset = charsetOf(contentType);
+  // Binary bodies (images, archives) stop here: turning a megabyte of them into text would
+  // only cost time and flag them as invalid UTF-8. UTF-16 is text full of NULs, so the
+  // check only applies to byte-oriented charsets.
+  if (!isStructured(declared) && !charset.startsWith('utf-16') && looksBinary(bytes)) {
+    return { kind: 'binary', graphql: undefined };
+  }
+  const decoded = bytesToText(bytes, charset);
   if (decoded.invalidUtf8) addAnomaly(ctx, ANOMALY.invalidUtf8, 'body', 'body is not valid UTF-8 (kept as latin1)');
-  if (decoded.unsupported)
-    addAnomaly(ctx, ANOMALY.charsetUnsupported, 'body', `charset ${charsetOf(contentType).slice(0, 32)}`);
+  if (decoded.unsupported) addAnomaly(ctx, ANOMALY.charsetUnsupported, 'body', `charset ${charset.slice(0, 32)}`);
   const text = decoded.text;
   const chain = decoded.step === undefined ? transport.chain : [...transport.chain, decoded.step];
 
@@ -76,6 +82,20 @@ export function decodeBody(ctx: DecodeContext, raw: Uint8Array, headers: HeaderL
     }
   }
   return { kind, graphql: dispatch(ctx, kind, text, bytes, chain, path) };
+}
+
+/** Control bytes in the first KiB (more than 1 in 32, as isPlausibleText), BOMs excepted. */
+function looksBinary(bytes: Buffer): boolean {
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+    return false;
+  }
+  const n = Math.min(bytes.length, 1024);
+  let controls = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) controls++;
+  }
+  return controls * 32 > n;
 }
 
 function dispatch(
