@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pathTraversalDetector as d } from '../src/detect/detect-path-traversal.js';
-import { hostile, inspectValue, rulesFor } from './helpers/detect-point.js';
+import { detectCtx, hostile, inspectValue, rulesFor } from './helpers/detect-point.js';
 
 describe('path traversal / LFI', () => {
   const attacks: Array<[string, string, string?]> = [
@@ -92,6 +92,20 @@ describe('remote file inclusion', () => {
       );
     });
   }
+  it('flags allow-list bypasses against the request host', () => {
+    const onSite = (value: string): string[] =>
+      d.inspectPoint!(
+        { location: 'query.x', value, chain: ['url'], kind: 'value' },
+        detectCtx('default', { host: 'example.com' }),
+      ).map((h) => h.ruleId);
+    assert.deepEqual(onSite('https://example.com.evil.com/'), ['ST-RFI-002']);
+    assert.deepEqual(onSite('https://example.com:1234/'), ['ST-RFI-002']);
+    assert.deepEqual(onSite('http://example.com/:foo@bar@evil.com/'), ['ST-RFI-002']);
+    assert.deepEqual(onSite('ftp://files.example.net/pub/x.txt'), ['ST-RFI-002']);
+    assert.deepEqual(onSite('https://example.com/account'), []);
+    assert.deepEqual(onSite('https://medium.com/@ana/why-i-code-3f2a'), []);
+    assert.deepEqual(onSite('https://mastodon.social/@ana@example.org'), []);
+  });
   it('reports an ordinary off-site URL only at high sensitivity', () => {
     assert.deepEqual(rulesFor(d, 'https://foo.bar/page'), []);
     assert.deepEqual(rulesFor(d, 'https://foo.bar/page', { sensitivity: 'high' }), ['ST-RFI-004']);

@@ -235,9 +235,34 @@ function inspectRfi(point: Point, ctx: DetectContext, add: ReturnType<typeof hit
   else if (name && RFI_PARAM.test(name) && SCRIPT_URL.test(v))
     add(R.rfiParam, 0.7, v, `script URL in include-style parameter ${name}`);
   if (u.userinfo !== undefined && /%2f|\//i.test(u.userinfo)) add(R.rfiTrick, 0.8, v, 'host hidden behind userinfo');
+  // Allow-list bypasses: a path that restarts an authority after an encoded slash
+  // (`https://example.com%2f@evil.com/`), a host that merely starts with the site's own name
+  // (`example.com.evil.com`), the site's own host on another port (a port probe).
+  const afterHost = v.slice(u.raw.length);
+  if (/^\/(?::[^/?#]*)?@[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/:?#]|$)/i.test(afterHost)) {
+    add(R.rfiTrick, 0.75, v, 'second authority after an encoded slash');
+  }
   const reqHost = ctx.request.host.replace(/:\d+$/, '').toLowerCase();
+  const reqPort = /:(\d+)$/.exec(ctx.request.host)?.[1];
+  if (reqHost && u.host.startsWith(`${reqHost}.`)) add(R.rfiTrick, 0.75, v, `host ${u.host} impersonates ${reqHost}`);
+  else if (
+    reqHost &&
+    u.host === reqHost &&
+    u.port !== undefined &&
+    u.port !== reqPort &&
+    !/^(?:80|443)$/.test(u.port)
+  ) {
+    add(R.rfiTrick, 0.6, v, `this site on another port (${u.port})`);
+  }
   if (u.host !== reqHost && !u.host.endsWith(`.${reqHost}`)) {
-    add(R.rfiOffsite, 0.4, v, `off-site URL to ${u.host}`);
+    // FTP is not how web applications link to content; a remote FTP URL in a parameter is an
+    // include attempt far more often than a download link.
+    add(
+      u.scheme.startsWith('ftp') ? R.rfiTrick : R.rfiOffsite,
+      u.scheme.startsWith('ftp') ? 0.6 : 0.4,
+      v,
+      `off-site ${u.scheme} URL to ${u.host}`,
+    );
   }
 }
 
