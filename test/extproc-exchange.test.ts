@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { describe, it } from 'node:test';
 import { addressIp, createExchangeAssembler } from '../src/ingest/extproc-exchange.js';
@@ -10,6 +11,7 @@ import type { AnalysisResult, Finding } from '../src/core/model.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createExtProcMetrics } from '../src/ingest/extproc-metrics.js';
 import { createExtProcService } from '../src/ingest/extproc-service.js';
+import type { ProcessingRequest } from '../src/ingest/extproc-protos.js';
 import { envoyMessages } from './helpers/extproc-driver.js';
 
 const limits = { maxRequestBodyBytes: 10, maxResponseBodyBytes: 8, xffTrustedHops: 0 };
@@ -207,5 +209,77 @@ describe('ext_proc stream handler', () => {
       [['internal', 1]],
     );
     assert.equal(service.activeStreams(), 0);
+  });
+});
+
+describe('ext_proc handler under arbitrary message sequences (property)', () => {
+  const kinds = [
+    'request_headers',
+    'request_body',
+    'request_trailers',
+    'response_headers',
+    'response_body',
+    'response_trailers',
+  ] as const;
+  const header = fc.tuple(
+    fc.constantFrom(':method', ':path', ':authority', ':status', 'x-request-id', 'host', 'content-type', ''),
+    fc.string({ maxLength: 12 }),
+  );
+  const message = fc.record({
+    kind: fc.option(fc.constantFrom(...kinds), { nil: undefined }),
+    headers: fc.array(header, { maxLength: 5 }),
+    body: fc.uint8Array({ maxLength: 64 }),
+    eos: fc.boolean(),
+    observability: fc.boolean(),
+  });
+  const toRequest = (m: {
+    kind: (typeof kinds)[number] | undefined;
+    headers: Array<[string, string]>;
+    body: Uint8Array;
+    eos: boolean;
+    observability: boolean;
+  }): ProcessingRequest => {
+    const map = { headers: m.headers.map(([key, v]) => ({ key, value: '', raw_value: Buffer.from(v) })) };
+    const base = {
+      metadata_context: null,
+      attributes: {},
+      observability_mode: m.observability,
+      request: m.kind,
+    } as ProcessingRequest;
+    if (!m.kind) return base;
+    if (m.kind.endsWith('_headers'))
+      return { ...base, [m.kind]: { headers: map, attributes: {}, end_of_stream: m.eos } };
+    if (m.kind.endsWith('_body')) return { ...base, [m.kind]: { body: Buffer.from(m.body), end_of_stream: m.eos } };
+    return { ...base, [m.kind]: { trailers: map } };
+  };
+
+  it('never throws; every stream ends once, answered in order or closed with one status', () => {
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 12 }), fc.boolean(), (msgs, cancel) => {
+        const metrics = createExtProcMetrics(new Registry());
+        let submitted = 0;
+        const service = createExtProcService({
+          config: configSchema.parse({}).extProc,
+          maxRequestBodyBytes: 32,
+          xffTrustedHops: 0,
+          pipeline: { submit: () => (submitted++, { accepted: true }), submitAndWait: () => Promise.resolve(null) },
+          metrics,
+          logger: silentLogger(),
+        });
+        const replies: unknown[] = [];
+        const errors: unknown[] = [];
+        let ended = 0;
+        const call = Object.assign(new EventEmitter(), { write: (r: unknown) => replies.push(r), end: () => ended++ });
+        call.on('error', (e: unknown) => errors.push(e));
+        (service.implementation as { Process: (c: unknown) => void }).Process(call);
+        for (const m of msgs) call.emit('data', toRequest(m));
+        call.emit(cancel ? 'cancelled' : 'end');
+        assert.ok(errors.length <= 1);
+        assert.ok(replies.length <= msgs.length);
+        assert.ok(submitted <= 1);
+        if (errors.length === 1) assert.equal(submitted, 0, 'a broken stream is not analysed');
+      }),
+      { numRuns: 300 },
+    );
   });
 });
