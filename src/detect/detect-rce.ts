@@ -320,9 +320,11 @@ const SHELLSHOCK = /\(\s*\)\s*\{\s*(?:[:\w]+\s*;?\s*)*\}\s*;/;
 const FORK_BOMB = /([:.\w]{1,16})\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*;?\s*\}\s*;?\s*\1/;
 const REVERSE =
   /\/dev\/(?:tcp|udp)\/[\w.-]+\/\d+|\b(?:nc|ncat|netcat)\b[^\n|;]{0,80}\s-[a-z]*[ec]\b|\bbash\s+-i\b[^\n]{0,40}>&|\bsocat\b[^\n]{0,80}exec:|\b(?:curl|wget)\b[^\n|;]{0,200}\|\s*(?:ba|z|k|da)?sh\b|\bmkfifo\b[^\n]{0,80}\bnc\b/i;
-const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[^\s%]+\s+)?)?%%?[\w@]\s+in\s*\([^)]*\)\s*do\b/i;
+/** cmd.exe `for [/d|/r path|/l|/f "opts"]… %%x in (…) do cmd`. */
+const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[a-z]:\\\S*\s+)?)*%%?[^\s%]+\s+in\s*\([^)]*\)\s*do\b/i;
+/** cmd.exe `if [/i] [not] exist|defined|errorlevel|cmdextversion …` and `if a==b`, `if (a) equ (b)`. */
 const CMD_IF =
-  /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S+|errorlevel\s+\d+|%\w+%\s+\S+|(?:"[^"]*"|[\w%]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\S+))\s*\(?\s*(\S+)/i;
+  /\bif\s*(?:\/i\s*)?(?:not\s+)?(?:(?:exist|defined)\s+\S+\s*(?:\(|$|\S+\s*$)|(?:errorlevel|cmdextversion)\s+\d+|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[\w%~:-]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|\S+)|\(\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+\s*\))\s*\(?\s*(\S*)/i;
 const CMD_MISC =
   /\bcmd(?:\.exe)?\s+\/[ck]\s+\S|%comspec%|\b(?:certutil(?:\.exe)?\s+-urlcache|bitsadmin\s+\/transfer|mshta\s+(?:https?|vbscript|javascript):|rundll32(?:\.exe)?\s+\S+,|regsvr32\s+\/s)/i;
 const POWERSHELL =
@@ -362,8 +364,12 @@ function structural(value: string): Candidate[] {
   add(RULES.windows, 0.8, CMD_FOR.exec(value));
   const ifm = CMD_IF.exec(value);
   if (ifm) {
-    const then = ifm[1]!.toLowerCase().replace(/^\(/, '');
-    const strongIf = /==|%\w+%|\/i\b/i.test(ifm[0]) || CMD_BUILTINS.has(then) || TIER1.has(binaryName(then));
+    const then = (ifm[1] ?? '').toLowerCase().replace(/^\(/, '');
+    const strongIf =
+      /==|%\w+%|\/i\b|\s(?:equ|neq|lss|leq|gtr|geq)\s|errorlevel|cmdextversion/i.test(ifm[0]) ||
+      CMD_BUILTINS.has(then) ||
+      TIER1.has(binaryName(then)) ||
+      /\(\s*$/.test(ifm[0]);
     add(RULES.windows, strongIf ? 0.75 : 0.5, ifm);
   }
   add(RULES.windows, 0.85, CMD_MISC.exec(value));
