@@ -37,7 +37,8 @@ describe('scanner detector', () => {
     'curl/8.5.0',
   ];
   for (const ua of browsers) it(`leaves ${ua} alone`, () => assert.deepEqual(rules([['user-agent', ua]]), []));
-  it('reports generic HTTP libraries only at high sensitivity', () => {
-    assert.deepEqual(rules([['user-agent', 'python-requests/2.31.0']], 'high'), ['ST-SCAN-004']);
+  it('never reports generic HTTP libraries, even at high sensitivity', () => {
+    assert.deepEqual(rules([['user-agent', 'python-requests/2.31.0']], 'high'), []);
+    assert.deepEqual(rules([['user-agent', 'Go-http-client/1.1']], 'high'), []);
   });
 });

@@ -4,22 +4,20 @@ import { hitOf, reported, type Rule } from './detect-kit.js';
 /*
  * Security scanners and attack tools, recognised by the user agents and headers they send
  * by default (CRS 913100 family). Generic HTTP libraries (curl, python-requests, Go) are what
- * integrations use and are only reported at high sensitivity.
+ * integrations use and are never reported.
  */
 
 const R = {
   agent: { id: 'ST-SCAN-001', attackType: 'scanner', severity: 'medium' },
   header: { id: 'ST-SCAN-002', attackType: 'scanner', severity: 'medium' },
   oob: { id: 'ST-SCAN-003', attackType: 'scanner', severity: 'high' },
-  library: { id: 'ST-SCAN-004', attackType: 'scanner', severity: 'info' },
 } satisfies Record<string, Rule>;
 
 /** Scanner and attack-tool user agents (case-insensitive, word-bounded where names are short). */
 const SCANNER_UA =
   /\b(sqlmap|nikto|nuclei|acunetix|netsparker|invicti|nessus|openvas|w3af|wpscan|joomscan|droopescan|dirbuster|dirb|gobuster|feroxbuster|ffuf|fuzz faster u fool|wfuzz|dirsearch|masscan|zgrab|nmap scripting engine|nmap|arachni|skipfish|whatweb|wapiti|jaeles|xray|commix|havij|hydra|medusa|sqlninja|brutus|paros|webinspect|appscan|qualys|burp(?:suite| collaborator)?|owasp[ _-]?zap|zaproxy|morfeus|zmeu|jorgee|webshag|vega|nessus|metasploit|msf|blackwidow|httprint|bsqlbf|sqlsus|pangolin|netcraft ssl|absinthe|crimscanner|fimap|cgichk|webvulnscan|struts-pwn|log4j-scan|interactsh|dalfox|katana|hakrawler|gau|subfinder|naabu|httpx - open-source|projectdiscovery|censysinspect|expanse|internet-measurement|l9explore|l9tcpid|zoomeye|shodan)\b/i;
 
-const LIBRARY_UA =
-  /^(?:python-requests|python-urllib|go-http-client|curl|wget|libwww-perl|java\/|okhttp|apache-httpclient|node-fetch|axios|ruby|php)\b/i;
+/^(?:python-requests|python-urllib|go-http-client|curl|wget|libwww-perl|java\/|okhttp|apache-httpclient|node-fetch|axios|ruby|php)\b/i;
 
 /** Headers only scanners send. */
 const SCANNER_HEADERS = new Set([
@@ -58,9 +56,6 @@ export const scannerDetector: Detector = {
       if (name === 'user-agent') {
         const m = SCANNER_UA.exec(value);
         if (m) add(R.agent, 0.9, value, `scanner user agent (${m[1]})`, 'header.user-agent');
-        else if (LIBRARY_UA.test(value.trim()))
-          add(R.library, 0.4, value, 'generic HTTP library user agent', 'header.user-agent');
-        else if (value.trim() === '') add(R.library, 0.4, value, 'empty user agent', 'header.user-agent');
       }
       if (SCANNER_HEADERS.has(name))
         add(R.header, 0.9, `${name}: ${value.slice(0, 80)}`, `scanner header ${name}`, `header.${name}`);
