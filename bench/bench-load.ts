@@ -32,6 +32,8 @@ interface Snapshot {
   rss: number;
   /** process_cpu_seconds_total: all threads (listener and detection workers). */
   cpu: number;
+  /** nodejs_eventloop_lag_p99_seconds since the previous scrape (prom-client resets it). */
+  lagP99: number;
 }
 
 function getText(port: number, path: string): Promise<string> {
@@ -50,7 +52,7 @@ function getText(port: number, path: string): Promise<string> {
 /** Reads the counters the report needs from shadowtap's Prometheus text. */
 async function snapshot(adminPort: number): Promise<Snapshot> {
   const text = await getText(adminPort, '/metrics');
-  const snap: Snapshot = { at: Date.now(), received: 0, analyzed: 0, rejected: 0, shed: {}, rss: 0, cpu: 0 };
+  const snap: Snapshot = { at: Date.now(), received: 0, analyzed: 0, rejected: 0, shed: {}, rss: 0, cpu: 0, lagP99: 0 };
   for (const line of text.split('\n')) {
     const m = /^(\w+)(?:\{([^}]*)\})? ([\d.e+-]+)$/.exec(line);
     if (!m) continue;
@@ -61,6 +63,7 @@ async function snapshot(adminPort: number): Promise<Snapshot> {
     else if (name === 'shadowtap_rejected_total') snap.rejected += value;
     else if (name === 'process_resident_memory_bytes') snap.rss = value;
     else if (name === 'process_cpu_seconds_total') snap.cpu = value;
+    else if (name === 'nodejs_eventloop_lag_p99_seconds') snap.lagP99 = value;
     else if (name === 'shadowtap_shed_total') {
       const reason = /reason="([^"]*)"/.exec(labels ?? '')?.[1] ?? 'unknown';
       snap.shed[reason] = (snap.shed[reason] ?? 0) + value;
@@ -141,6 +144,8 @@ interface PhaseResult {
   rssMax: number;
   /** Analysed requests per CPU-second the server used (phase and drain). */
   analyzedPerCpuS: number;
+  /** Worst 250 ms-window p99 of the server's event-loop delay during the phase, ms. */
+  lagP99Ms: number;
 }
 
 /**
@@ -193,6 +198,7 @@ async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
     accounted: received === analyzed + shedSum + rejected,
     rssMax: Math.max(...samples.map((s) => s.rss), after.rss),
     analyzedPerCpuS: Math.round(analyzed / Math.max(0.001, after.cpu - before.cpu)),
+    lagP99Ms: Math.round(Math.max(...samples.slice(1).map((s) => s.lagP99)) * 10000) / 10,
   };
 }
 
@@ -216,6 +222,7 @@ function row(system: string, protocol: string, loadName: string, p: PhaseResult)
         : `${p.shedTotal} (${Math.round((100 * p.shedTotal) / Math.max(1, p.received))}%; ${shedText})`,
     'p50 ms': p.load.p50Ms,
     'p99 ms': p.load.p99Ms,
+    'server loop lag p99 ms': p.lagP99Ms,
     'RSS MB': mb(p.rssMax),
     accounted: p.accounted ? `yes (${p.received} received)` : `NO (received ${p.received})`,
   };
@@ -309,7 +316,7 @@ export default async function benchLoad(): Promise<BenchReport> {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
     `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`shadowtap serve\` from the sources in its own process; load generator in another process (autocannon for HTTP/1.1, node:http2 for h2c). ${PHASE_S} s per phase.`,
-    'Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission.',
+    "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
     'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
     'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections.',
   );
