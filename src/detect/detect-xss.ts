@@ -2,7 +2,13 @@ import type { Detector, Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
 import { CALL_SINKS, findSinks, jsInjection, lexJs } from './js-context.js';
-import { foldFullWidth, htmlEntityDecode, percentDecode, unicodeEscapeDecode } from './normalize.js';
+import {
+  foldFullWidth,
+  htmlEntityDecode,
+  percentDecode,
+  stripBlockComments,
+  unicodeEscapeDecode,
+} from './normalize.js';
 
 /**
  * Cross-site scripting: each value is tokenized as HTML (the value may land in page text or
@@ -225,13 +231,14 @@ function evaluate(value: string, deadline: number): Candidate[] {
     }
   }
   // `"onzoom=` / `'formaction=`: a quote closing the attribute, then a new dangerous attribute.
-  const probe = /^\s*["'][\s/]*(on[a-z]{3,}|formaction|srcdoc|xlink:href)\s*=\s*$/i.exec(value);
+  const probe = /^\s*<?["'\s][\s/]*(on[a-z]{3,}|formaction|srcdoc|xlink:href)\s*=\s*$/i.exec(value);
   if (probe && (EVENT_NAME.test(probe[1]!.toLowerCase()) || !probe[1]!.toLowerCase().startsWith('on'))) {
     out.push({ rule: RULES.attrBreak, confidence: 0.65, from: 0, to: value.length });
   }
   // JSFuck: JavaScript written with six characters.
-  const fuck = /[[\]()!+]{24,}/.exec(value);
-  if (fuck && /\[\]/.test(fuck[0]) && /!\+?\[\]|\+\[\]/.test(fuck[0])) {
+  // (A form decoder turns its `+` into spaces, so spaces are allowed.)
+  const fuck = /[[\]()!+ ]{12,}/.exec(value);
+  if (fuck && /\[\s*\]/.test(fuck[0]) && /!\s*[+ ]?\s*\[\s*\]|[+ ]\s*\[\s*\]/.test(fuck[0]) && /!/.test(fuck[0])) {
     out.push({
       rule: RULES.jsBreak,
       confidence: fuck[0].length >= 48 ? 0.9 : 0.7,
@@ -240,7 +247,7 @@ function evaluate(value: string, deadline: number): Candidate[] {
     });
   }
   // Tagged templates calling a sink: [].sort.call`${alert}1337`.
-  const tagged = /\.(?:call|apply|bind)\s*`[^`]*\$\{\s*(\w+)\s*\}/.exec(value);
+  const tagged = /\.\s*(?:call|apply|bind)\s*`[^`]*\$\{\s*(\w+)\s*\}/.exec(stripBlockComments(value));
   if (tagged) {
     out.push({
       rule: RULES.jsBreak,
@@ -249,6 +256,12 @@ function evaluate(value: string, deadline: number): Candidate[] {
       to: tagged.index + tagged[0].length,
     });
   }
+  // `document /*x*/ . cookie`, `(document)["cookie"]`: a source reached through obfuscation.
+  const source =
+    /\(?\s*document\s*(?:\/\*[^*]*\*\/\s*)*\)?\s*(?:\[\s*["'`](?:cookie|domain|location)|(?:\/\*[^*]*\*\/\s*)+\.\s*(?:\/\*[^*]*\*\/\s*)*(?:cookie|domain)|\.\s{2,}(?:cookie|domain)|\s+\.\s*(?:cookie|domain))/.exec(
+      value,
+    );
+  if (source) out.push({ rule: RULES.sink, confidence: 0.75, from: source.index, to: source.index + source[0].length });
   // A script URL as the whole value (it may be reflected into href/src).
   const trimmed = value.replace(/^["'\s>]+/, '');
   const scheme = schemeOf(trimmed);
@@ -334,11 +347,14 @@ function variants(value: string): Array<[string, number]> {
         .replace(/\+ACc-/g, "'"),
       0.1,
     );
-  if (/[\u00bc\u00be]/.test(value))
+  if (/[\u00bc\u00be]/.test(value)) {
+    // Mojibake first (`Â¼` is UTF-8 `¼` read as Latin-1), then the high bit dropped.
+    const folded = value.replace(/[\u00c2\u00c3\u00d0](?=[\u0080-\u00bf])/g, '');
     add(
-      value.replace(/[\u00a0-\u00ff]/g, (c) => String.fromCharCode(c.charCodeAt(0) & 0x7f)),
+      folded.replace(/[\u00a0-\u00ff]/g, (c) => String.fromCharCode(c.charCodeAt(0) & 0x7f)),
       0.1,
     );
+  }
   return out;
 }
 
@@ -346,7 +362,7 @@ export const xssDetector: Detector = {
   id: 'xss',
   inspectPoint(point, ctx) {
     const value = point.value;
-    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc\[]/.test(value)) return [];
+    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]/.test(value)) return [];
     const hits: Hit[] = [];
     for (const [variant, penalty] of variants(value)) {
       for (const c of evaluate(variant, ctx.deadline)) {
