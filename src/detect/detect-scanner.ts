@@ -15,9 +15,7 @@ const R = {
 
 /** Scanner and attack-tool user agents (case-insensitive, word-bounded where names are short). */
 const SCANNER_UA =
-  /\b(sqlmap|nikto|nuclei|acunetix|netsparker|invicti|nessus|openvas|w3af|wpscan|joomscan|droopescan|dirbuster|dirb|gobuster|feroxbuster|ffuf|fuzz faster u fool|wfuzz|dirsearch|masscan|zgrab|nmap scripting engine|nmap|arachni|skipfish|whatweb|wapiti|jaeles|xray|commix|havij|hydra|medusa|sqlninja|brutus|paros|webinspect|appscan|qualys|burp(?:suite| collaborator)?|owasp[ _-]?zap|zaproxy|morfeus|zmeu|jorgee|webshag|vega|nessus|metasploit|msf|blackwidow|httprint|bsqlbf|sqlsus|pangolin|netcraft ssl|absinthe|crimscanner|fimap|cgichk|webvulnscan|struts-pwn|log4j-scan|interactsh|dalfox|katana|hakrawler|gau|subfinder|naabu|httpx - open-source|projectdiscovery|censysinspect|expanse|internet-measurement|l9explore|l9tcpid|zoomeye|shodan)\b/i;
-
-/^(?:python-requests|python-urllib|go-http-client|curl|wget|libwww-perl|java\/|okhttp|apache-httpclient|node-fetch|axios|ruby|php)\b/i;
+  /\b(sqlmap|nikto|nuclei|acunetix|netsparker|invicti|nessus|openvas|w3af|wpscan|joomscan|droopescan|dirbuster|dirb|gobuster|feroxbuster|ffuf|fuzz faster u fool|wfuzz|dirsearch|masscan|zgrab|nmap scripting engine|nmap|arachni|skipfish|whatweb|wapiti|jaeles|xray|commix|havij|hydra|medusa|sqlninja|brutus|paros|webinspect|appscan|qualys|burp(?:suite| collaborator)?|owasp[ _-]?zap|zaproxy|morfeus|zmeu|jorgee|webshag|nessus|metasploit|blackwidow|httprint|bsqlbf|sqlsus|pangolin|netcraft ssl|absinthe|crimscanner|fimap|cgichk|webvulnscan|struts-pwn|log4j-scan|interactsh|dalfox|katana|hakrawler|subfinder|naabu|httpx - open-source|projectdiscovery|censysinspect|expanse|internet-measurement|l9explore|l9tcpid|zoomeye|shodan)\b/i;
 
 /** Headers only scanners send. */
 const SCANNER_HEADERS = new Set([

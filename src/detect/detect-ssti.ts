@@ -184,7 +184,7 @@ function judgeRegion(r: Region, add: ReturnType<typeof hitCollector>['add'], tex
   if (DANGEROUS.test(content) || CALLING_FILTER.test(content)) {
     const m = DANGEROUS.exec(content) ?? CALLING_FILTER.exec(content)!;
     // `${File}` alone or `{{ system }}` as a bare name is a variable, not a walk to it.
-    if (/[.(\[|'"@]/.test(content) || /__\w+__/.test(content)) {
+    if (/[.([|'"@]/.test(content) || /__\w+__/.test(content)) {
       // The same gadget inside `${…}`/`#{…}`/`%{…}` is Java expression language (EL, SpEL, OGNL).
       const el = r.open !== '{{' && r.open !== '<%' && JAVA_EL.test(content);
       add(
