@@ -200,9 +200,9 @@ http {
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header Host $host;
             proxy_set_header X-Request-Id $request_id;
-            proxy_connect_timeout 200ms;
-            proxy_send_timeout 1s;
-            proxy_read_timeout 1s;
+            proxy_connect_timeout 1s;
+            proxy_send_timeout 2s;
+            proxy_read_timeout 2s;
         }
     }
 }
