@@ -50,7 +50,7 @@ const TIER1 = words(`
   chmod chown chgrp useradd adduser usermod userdel groupadd passwd chpasswd visudo sudo doas nohup setsid mkfifo
   mknod base64 base32 xxd hexdump certutil bitsadmin mshta rundll32 regsvr32 wmic tasklist taskkill schtasks vssadmin
   cscript wscript systeminfo msiexec reg netsh icacls takeown whoami.exe lwp-download lwp-request tftp ftp sftp scp
-  ssh rsync xterm rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
+  ssh rsync xterm zstdcat xzcat lzcat rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
   ansible-config ansible-console ansible-doc ansible-inventory ansible-pull ansible-vault chef-client chef-run
   chef-shell chef-solo chef-vault cscli printenv crontab iptables ip6tables lsof dmesg modprobe insmod rmmod lsmod
   chattr lsattr setfacl getfacl chroot nsenter unshare capsh getcap setcap openssl docker kubectl runc ctr crictl
@@ -145,14 +145,16 @@ function globBinary(word: string): string | undefined {
 }
 
 /** Does this argument have a shape only command lines have? */
-function shellArg(w: ShellWord): boolean {
+function shellArg(w: ShellWord, anyFlag = false): boolean {
   const t = w.text;
+  // Known non-English binaries take any `-word` option (`c99 -wrapper`); English ones need real flags.
+  if (anyFlag && /^-{1,2}[A-Za-z]/.test(t)) return true;
   // Windows paths and variables as written (`C:\`, `%SYSTEMROOT%\win.ini`): escapes would eat them.
   if (/^[A-Za-z]:\\|^\\\\|%[A-Za-z_]+%/.test(w.raw)) return true;
   if (t === 'root' || t === 'aux' || t === '-ef') return true;
   return (
     // Flags: `-la`, `-c`, `--version`, `-O-`; not search operators like `-used`.
-    /^--[A-Za-z0-9]|^-[A-Za-z0-9?]{1,3}(?:$|[=-])|^-[A-Z]/.test(t) ||
+    /^--[A-Za-z0-9]|^-[A-Za-z0-9?]{1,3}(?:$|[=:-])|^-[A-Z]/.test(t) ||
     /^(?:\/|\.{1,2}\/|~\/?|[A-Za-z]:[\\/]|\\\\)/.test(t) ||
     /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ||
     /^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$/.test(t) ||
@@ -205,9 +207,15 @@ function scoreCommand(
   // A URL or an e-mail address is not a command path (`https://x/img/cat photo.png`).
   if (!head || head.text.length === 0 || head.text.length > 64 || /:\/\/|@|^[a-z]+:/i.test(head.text)) return undefined;
   let name = binaryName(head.text);
-  let evasion = head.evasion;
+  // `/bi[n]/bash`, `/usr/[a-z]in/bash`: a globbed directory is written only to dodge filters.
+  let evasion = head.evasion || (head.glob && /[?*[][^/]*\//.test(head.text));
+  if (/^\$\{?SHELL\}?$/.test(head.text)) name = 'sh';
   if (!TIER1.has(name) && !TIER2.has(name)) {
     const g = globBinary(head.text);
+    // `a=curl&&$a x`, `;$garb pizza`: a variable (set earlier) run as the command.
+    if (!g && cmd.varHead && STRONG_LEADS.has(cmd.lead)) {
+      return { rule: RULES.evasion, confidence: 0.75, from: head.pos, to: Math.min(valueLen, head.end) };
+    }
     if (!g) return undefined;
     name = g;
     evasion = true;
@@ -215,7 +223,7 @@ function scoreCommand(
   const tier1 = TIER1.has(name);
   const args = cmd.words.slice(k + 1);
   const shaped =
-    args.some(shellArg) ||
+    args.some((a) => shellArg(a, tier1 && !PROSE_TIER1.has(name))) ||
     redirectShaped(cmd) ||
     (cmd.trail === '|' && !!next && nextRuns(next)) ||
     (NET_TOOLS.has(name) && args.some((a) => /^[\w-]+(?:\.[\w-]+)+(?::\d+)?$/.test(a.text))) ||
@@ -226,7 +234,8 @@ function scoreCommand(
       /^(?:user|users|localgroup|group|view|share|use|start|stop|accounts|session)$/i.test(args[0]?.text ?? ''));
   const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
   // A long sentence with one address or path in it is prose ("Set the DNS server to 10.0.0.2 in …").
-  const proseLine = args.length > 4 && args.filter(shellArg).length / args.length < 0.4 && !redirectShaped(cmd);
+  const proseLine =
+    args.length > 4 && args.filter((a) => shellArg(a)).length / args.length < 0.4 && !redirectShaped(cmd);
   const englishArgs = args.length >= 2 && args.every((a) => /^[A-Za-z][a-z'’]*[,.!?]?$/.test(a.text) && !a.evasion);
   const pipedToShell = cmd.trail === '|' && !!next && SHELLS.has(binaryName(next.words[0]?.text ?? ''));
   const lead = cmd.lead;
@@ -276,8 +285,10 @@ function scoreCommand(
             ? 0.65
             : 0;
     } else if (lead === '&') conf = shaped ? 0.75 : endsHere && PROBES.has(name) ? 0.6 : 0;
-    else if (lead === 'start') conf = shaped && !proseLine ? (sensitive ? 0.85 : 0.65) : 0;
-    else conf = shaped ? 0.6 : 0;
+    else if (lead === 'start') {
+      conf =
+        shaped && !proseLine ? (sensitive ? 0.85 : 0.65) : wrapped && PROBES.has(name) && args.length === 0 ? 0.65 : 0;
+    } else conf = shaped ? 0.6 : 0;
   }
   if (conf === 0) return undefined;
   if (sensitive) conf += 0.1;
@@ -312,7 +323,7 @@ function nextRuns(next: ShellCommand): boolean {
   return (
     (TIER1.has(name) && !PROSE_TIER1.has(name)) ||
     SHELLS.has(name) ||
-    (TIER2.has(name) && next.words.slice(1).some(shellArg))
+    (TIER2.has(name) && next.words.slice(1).some((a) => shellArg(a)))
   );
 }
 
@@ -324,7 +335,7 @@ const REVERSE =
 const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[a-z]:\\\S*\s+)?)*%%?[^\s%]+\s+in\s*\([^)]*\)\s*do\b/i;
 /** cmd.exe `if [/i] [not] exist|defined|errorlevel|cmdextversion …` and `if a==b`, `if (a) equ (b)`. */
 const CMD_IF =
-  /\bif\s*(?:\/i\s*)?(?:not\s+)?(?:(?:exist|defined)\s+\S+\s*(?:\(|$|\S+\s*$)|(?:errorlevel|cmdextversion)\s+\d+|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[\w%~:-]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|\S+)|\(\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+\s*\))\s*\(?\s*(\S*)/i;
+  /\bif\s*(?:\/i\s*)?(?:not\s+)?(?:(?:exist|defined)\s+(?:"[^"]*"|\([^)]*\)|\S+)|(?:errorlevel|cmdextversion)\s+\d+|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[\w%~:-]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|\S+)|\(\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+\s*\))\s*\(?\s*(\S*)/i;
 const CMD_MISC =
   /\bcmd(?:\.exe)?\s+\/[ck]\s+\S|%comspec%|\b(?:certutil(?:\.exe)?\s+-urlcache|bitsadmin\s+\/transfer|mshta\s+(?:https?|vbscript|javascript):|rundll32(?:\.exe)?\s+\S+,|regsvr32\s+\/s)/i;
 const POWERSHELL =
@@ -359,6 +370,8 @@ function structural(value: string): Candidate[] {
     if (m) out.push({ rule, confidence, from: m.index, to: m.index + m[0].length });
   };
   add(RULES.shellshock, 0.95, SHELLSHOCK.exec(value));
+  // The Shellshock prefix alone, as a whole value (`() {`, `() { :; }`).
+  add(RULES.shellshock, 0.7, /^\s*\(\s*\)\s*\{/.exec(value));
   add(RULES.forkBomb, 0.9, FORK_BOMB.exec(value));
   add(RULES.reverse, 0.9, REVERSE.exec(value));
   add(RULES.windows, 0.8, CMD_FOR.exec(value));

@@ -42,6 +42,8 @@ export interface ShellCommand {
   trail: string;
   /** Offset just past the separator that introduced the command (0 at the start). */
   sepEnd: number;
+  /** The command starts with a variable expansion (`$a x`, `${cmd}`), dropped from `words`. */
+  varHead?: boolean;
 }
 
 export interface ShellParse {
@@ -308,6 +310,7 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
         const glued = wordStart >= 0 || isWordChar(input[i + m[0].length]);
         // `c$@at`, `ca${x}t`, and a lone `$u` word: unset variables expanding to nothing.
         if (m[3] !== undefined || (!MEANINGFUL_VARS.has(bare) && (glued || /^[a-z]\w{0,2}$/.test(bare)))) {
+          if (!glued && cur.words.length === 0) cur.varHead = true;
           // `c$@at`, `ca${x}t`: an empty expansion splitting a word.
           startWord(i);
           evasion = true;
