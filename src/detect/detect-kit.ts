@@ -33,7 +33,7 @@ export function hitOf(rule: Rule, confidence: number, fragment: string, reason: 
   };
 }
 
-/** Collects hits and drops those under the context's sensitivity threshold. */
+/** Collects hits (one per rule, the most confident) and drops those under the sensitivity floor. */
 export function hitCollector(ctx: Pick<DetectContext, 'sensitivity'>): {
   hits: Hit[];
   add: (rule: Rule, confidence: number, fragment: string, reason: string) => void;
@@ -43,8 +43,12 @@ export function hitCollector(ctx: Pick<DetectContext, 'sensitivity'>): {
     hits,
     add(rule, confidence, fragment, reason) {
       if (!reported(ctx, confidence)) return;
-      if (hits.some((h) => h.ruleId === rule.id)) return;
-      hits.push(hitOf(rule, confidence, fragment, reason));
+      // One hit per rule and value: the most confident evidence wins.
+      const at = hits.findIndex((h) => h.ruleId === rule.id);
+      if (at >= 0 && hits[at]!.confidence >= confidence) return;
+      const hit = hitOf(rule, confidence, fragment, reason);
+      if (at >= 0) hits[at] = hit;
+      else hits.push(hit);
     },
   };
 }
