@@ -526,6 +526,10 @@ const COMPARISONS = new Set([
   '<@',
   '?|',
   '?&',
+  '?',
+  '@?',
+  '@@',
+  '#-',
   '~',
   '~*',
   '!~',
@@ -649,7 +653,7 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       let conf = b.conf;
       // `a'or'a`, `'or 1`: logic glued to the closing quote, the application closes the rest.
       const glued = quoted && t.pos === toks[i - 1]!.pos + toks[i - 1]!.text.length;
-      if (conf === 0 && glued && i + 2 === toks.length && isLiteral(toks[i + 1])) conf = 0.6;
+      if (conf < 0.6 && glued && i + 2 === toks.length && isLiteral(toks[i + 1])) conf = 0.6;
       // `' and email not similar to id--`: a condition, then the rest of the query cut away.
       if (conf < 0.75 && quoted && endsInComment && toks.length - i <= 10) conf = 0.75;
       add(RULES.tautology, conf * leadWeight, Math.max(0, i - 1), b.end);
@@ -784,8 +788,13 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         if (shape >= 0.9 && cond > 0 && toks.slice(cond).some((x) => x.type === 'o' && COMPARISONS.has(x.text)))
           conf += 0.1;
         add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
-      } else if (i === 0 && word(t, 'DROP') && toks[1]?.type === 'n' && (toks[2]?.type === ';' || commentAt.has(2))) {
-        add(RULES.statement, 0.7, 0, 2);
+      } else if (
+        i === 0 &&
+        word(t, 'DROP') &&
+        toks[1]?.type === 'n' &&
+        (toks[2]?.type === ';' || commentAt.has(2) || commentAt.has(1))
+      ) {
+        add(RULES.statement, commentAt.has(1) ? 0.8 : 0.7, 0, 2);
       } else if (t.text === 'SELECT' && toks[i + 1] && TIME_FUNCS.has(toks[i + 1]!.text)) {
         add(RULES.time, 0.7, i, i + 2);
       }

@@ -291,6 +291,11 @@ const DIGIT = /[0-9]/;
 /** Multi-character operators, longest first. */
 const OPERATORS = [
   '<=>',
+  '?|',
+  '?&',
+  '@?',
+  '@@',
+  '#-',
   '->>',
   '#>>',
   '!~*',
