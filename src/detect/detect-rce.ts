@@ -268,7 +268,7 @@ function scoreCommand(
     else if (lead === 'start') {
       if (shaped && !proseLine) conf = 0.8;
       else if (args.length === 0 && STRONG_LEADS.has(cmd.trail)) conf = 0.7;
-      else if (distinctive && args.length <= 3) conf = 0.6;
+      else if (distinctive && args.length <= 3) conf = 0.65;
       else conf = englishArgs ? 0.2 : 0.45;
       if (wrapped) conf = Math.max(conf, 0.7);
     } else conf = shaped ? 0.7 : 0.4;

@@ -18,7 +18,8 @@ export const CONFIDENCE_FLOOR: Readonly<Record<Sensitivity, number>> = Object.fr
 export function locationPenalty(location: string): number {
   if (location.startsWith('header.')) {
     const name = location.slice(7);
-    if (name === 'user-agent' || name === 'referer' || name === 'accept-language') return 0.1;
+    if (name === 'user-agent' || name === 'referer') return 0.05;
+    if (name === 'accept-language') return 0.1;
     if (name === 'accept' || name === 'accept-encoding' || name === 'content-type' || name === 'cache-control') {
       return 0.15;
     }
