@@ -50,7 +50,7 @@ const TIER1 = words(`
   chmod chown chgrp useradd adduser usermod userdel groupadd passwd chpasswd visudo sudo doas nohup setsid mkfifo
   mknod base64 base32 xxd hexdump certutil bitsadmin mshta rundll32 regsvr32 wmic tasklist taskkill schtasks vssadmin
   cscript wscript systeminfo msiexec reg netsh icacls takeown whoami.exe lwp-download lwp-request tftp ftp sftp scp
-  ssh rsync xterm zstdcat xzcat lzcat rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
+  ssh rsync xterm htop btop bcdboot bcdedit regedit diskshadow ntdsutil msbuild installutil cmstp forfiles pcalua zstdcat xzcat lzcat rmt lastlog lastlogin ssh-copy-id pipx uconv bsdtar gcc g++ c89 c99 clang tcc gdb strace ltrace cpulimit flock ansible ansible-playbook ansible-galaxy
   ansible-config ansible-console ansible-doc ansible-inventory ansible-pull ansible-vault chef-client chef-run
   chef-shell chef-solo chef-vault cscli printenv crontab iptables ip6tables lsof dmesg modprobe insmod rmmod lsmod
   chattr lsattr setfacl getfacl chroot nsenter unshare capsh getcap setcap openssl docker kubectl runc ctr crictl
@@ -230,6 +230,7 @@ function scoreCommand(
     args.some((a) => a.quoted && /(?:^|\s)-{1,2}\w/.test(a.text)) ||
     // `sleep 10`, `ping -n 5`: the time-based probe needs only a number.
     (/^(?:sleep|timeout|ping|usleep)$/.test(name) && args.length === 1 && /^\d+(?:\.\d+)?$/.test(args[0]!.text)) ||
+    (name === 'at' && /^\d{1,2}:\d{2}$/.test(args[0]?.text ?? '')) ||
     (name === 'net' &&
       /^(?:user|users|localgroup|group|view|share|use|start|stop|accounts|session)$/i.test(args[0]?.text ?? ''));
   const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
@@ -290,6 +291,8 @@ function scoreCommand(
         shaped && !proseLine ? (sensitive ? 0.85 : 0.65) : wrapped && PROBES.has(name) && args.length === 0 ? 0.65 : 0;
     } else conf = shaped ? 0.6 : 0;
   }
+  // Quotes, escapes, braces or globs inside a command name are written only to dodge filters.
+  if (conf === 0 && evasion && name.length >= 2) conf = 0.7;
   if (conf === 0) return undefined;
   if (sensitive) conf += 0.1;
   if (pipedToShell) conf += 0.1;
@@ -343,6 +346,9 @@ const POWERSHELL =
 const MAIL =
   /[\r\n]\s*(?:(?:mail\s+from|rcpt\s+to)\s*:|(?:helo|ehlo|vrfy|expn|starttls|auth\s+(?:login|plain))\b|[a-z]{0,3}\d{1,6}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate)\b|(?:user|pass|apop)\s+\S+[ \t]*(?:[\r\n]|$)|(?:retr|dele|top|uidl)\s+\d+[ \t]*(?:[\r\n]|$)|(?:stat|capa|rset|noop)[ \t]*(?:[\r\n]|$))/i;
 
+const MAIL_LEADING =
+  /^[ \t]*[\r\n]+\s*(?:(?:data|quit|noop|rset|stat|capa|stls|logout|expunge)[ \t]*(?:[\r\n]|$)|help\s+\w+[ \t]*(?:[\r\n]|$)|(?:list|top|retr|dele|uidl)\s+\d|(?:auth|apop|user|pass|helo|ehlo|expn|vrfy)\s+\S|[a-z0-9]{1,8}\s+(?:select|examine|search|fetch|store|login|logout|create|delete|rename|list|lsub|append|uid|capability|status|subscribe|copy|authenticate|noop|close|expunge|check|idle|starttls|quit)\b)/i;
+
 /** All candidates for one context of one value. */
 function evaluate(value: string, deadline: number, inQuote: boolean, offset: number): Candidate[] {
   const out: Candidate[] = [];
@@ -388,6 +394,8 @@ function structural(value: string): Candidate[] {
   add(RULES.windows, 0.85, CMD_MISC.exec(value));
   add(RULES.powershell, 0.85, POWERSHELL.exec(value));
   add(RULES.mail, 0.8, MAIL.exec(value));
+  // A value that *starts* with a line break and a mail-protocol verb: `\r\nQUIT`, `\nTOP 1 2`.
+  add(RULES.mail, 0.75, MAIL_LEADING.exec(value));
   const alias = /(?:^|[;&|\n]\s*)alias\s+[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
   add(RULES.chained, 0.75, alias);
   const binPath = /(?:^|[\s;|&=('"`])(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);

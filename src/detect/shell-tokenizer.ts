@@ -209,20 +209,27 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
       continue;
     }
     if (c === '(' || c === ')' || c === '{' || c === '}') {
-      // Brace expansion `{cat,/etc/passwd}`: a word-level construct, not a group.
-      if (c === '{' && wordStart < 0) {
+      // Brace expansion `{cat,/etc/passwd}`, `c{a,oun}t`, `{l,-lh}s`: a word-level construct.
+      if (c === '{') {
         const close = input.indexOf('}', i + 1);
         const inner = close > 0 ? input.slice(i + 1, close) : '';
         if (close > 0 && inner.includes(',') && !/[\s;|&]/.test(inner) && close - i < 512) {
-          const parts = inner.split(',');
-          for (const p of parts) {
-            // Parts may hide their own evasions: {n$u\c$u,-nlvp,777}.
-            const text = p.replace(/\$(?:\{\w*\}|[a-z_]\w*|[@*])|\\|['"]/g, '');
+          let sufEnd = close + 1;
+          while (sufEnd < n && isWordChar(input[sufEnd]) && input[sufEnd] !== '{') sufEnd++;
+          const suffix = input.slice(close + 1, sufEnd);
+          const prefix = wordStart >= 0 ? word : '';
+          const from = wordStart >= 0 ? wordStart : i;
+          word = '';
+          wordStart = -1;
+          for (const p of inner.split(',')) {
+            // Parts may hide their own evasions: {n$u\c$u,-nlvp,777}, {,$'whoami',}.
+            const part = p.replace(/^\$(['"])(.*)\1$/, '$2').replace(/\$(?:\{\w*\}|[a-z_]\w*|[@*])|\\|['"]/g, '');
+            const text = prefix + part + suffix;
             if (!text) continue;
             cur.words.push({
               text,
-              pos: i + 1,
-              end: close,
+              pos: from,
+              end: sufEnd,
               evasion: true,
               quoted: false,
               glob: /[*?[]/.test(text),
@@ -230,7 +237,11 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
             });
             wordCount++;
           }
-          i = close + 1;
+          evasion = false;
+          quotedParts = 0;
+          plainParts = 0;
+          glob = false;
+          i = sufEnd;
           continue;
         }
       }
