@@ -189,6 +189,7 @@ function scoreCommand(
   next: ShellCommand | undefined,
   valueLen: number,
   inQuote: boolean,
+  assigned: ReadonlySet<string>,
 ): Candidate | undefined {
   // Skip assignments and wrappers: `a=b cmd`, `sudo cmd`, `nohup cmd`, `time cmd`.
   let k = 0;
@@ -204,6 +205,15 @@ function scoreCommand(
     wrapped = true;
   }
   const head = cmd.words[k];
+  if (!head && cmd.varHead && STRONG_LEADS.has(cmd.lead)) {
+    // `&&$c $a$b`: only variables, expanded into a command.
+    return { rule: RULES.evasion, confidence: 0.7, from: cmd.sepEnd, to: Math.min(valueLen, cmd.sepEnd + 16) };
+  }
+  const varName = /^\$\{?([A-Za-z_]\w*)\}?$/.exec(head?.text ?? '')?.[1];
+  if (head && varName && assigned.has(varName) && (STRONG_LEADS.has(cmd.lead) || cmd.lead === '&')) {
+    // `garb=adduse[r];$garb pizza`: a variable set earlier, run as the command.
+    return { rule: RULES.evasion, confidence: 0.8, from: head.pos, to: Math.min(valueLen, head.end) };
+  }
   // A URL or an e-mail address is not a command path (`https://x/img/cat photo.png`).
   if (!head || head.text.length === 0 || head.text.length > 64 || /:\/\/|@|^[a-z]+:/i.test(head.text)) return undefined;
   let name = binaryName(head.text);
@@ -274,7 +284,7 @@ function scoreCommand(
       if (wrapped) conf = Math.max(conf, 0.7);
     } else conf = shaped ? 0.7 : 0.4;
   } else {
-    if (strong && (lead === '$(' || lead === '`') && !englishArgs) {
+    if (strong && (lead === '$(' || lead === '`' || lead === '<(') && !englishArgs) {
       // A substitution only ever runs a command.
       conf = shaped ? 0.9 : 0.7;
     } else if (strong) {
@@ -331,11 +341,11 @@ function nextRuns(next: ShellCommand): boolean {
 }
 
 const SHELLSHOCK = /\(\s*\)\s*\{\s*(?:[:\w]+\s*;?\s*)*\}\s*;/;
-const FORK_BOMB = /([:.\w]{1,16})\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*;?\s*\}\s*;?\s*\1/;
+const FORK_BOMB = /([:.\w]{1,16})\s*\(\s*\)\s*\{[^}]{0,40}?\1[^}]{0,10}?[|&][^}]{0,10}?\1[^}]{0,20}\}\s*;?\s*\1/;
 const REVERSE =
   /\/dev\/(?:tcp|udp)\/[\w.-]+\/\d+|\b(?:nc|ncat|netcat)\b[^\n|;]{0,80}\s-[a-z]*[ec]\b|\bbash\s+-i\b[^\n]{0,40}>&|\bsocat\b[^\n]{0,80}exec:|\b(?:curl|wget)\b[^\n|;]{0,200}\|\s*(?:ba|z|k|da)?sh\b|\bmkfifo\b[^\n]{0,80}\bnc\b/i;
 /** cmd.exe `for [/d|/r path|/l|/f "opts"]… %%x in (…) do cmd`. */
-const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[a-z]:\\\S*\s+)?)*%%?[^\s%]+\s+in\s*\([^)]*\)\s*do\b/i;
+const CMD_FOR = /\bfor\s+(?:\/[dlrf]\s+(?:"[^"]*"\s+|[a-z]:\\\S*\s+)?)*%%?[^\s%]*\s+in\s*\([^)]*\)\s*do\b/i;
 /** cmd.exe `if [/i] [not] exist|defined|errorlevel|cmdextversion …` and `if a==b`, `if (a) equ (b)`. */
 const CMD_IF =
   /\bif\s*(?:\/i\s*)?(?:not\s+)?(?:(?:exist|defined)\s+(?:"[^"]*"|\([^)]*\)|\S+)|(?:errorlevel|cmdextversion)\s+\d+|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[\w%~:-]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|\S+)|\(\s*\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+\s*\))\s*\(?\s*(\S*)/i;
@@ -354,8 +364,11 @@ function evaluate(value: string, deadline: number, inQuote: boolean, offset: num
   const out: Candidate[] = [];
   const parse = tokenizeShell(value, deadline);
   const cmds = parse.commands;
+  const assigned = new Set(
+    cmds.flatMap((c) => c.words.filter((w) => isAssignment(w.text)).map((w) => w.text.slice(0, w.text.indexOf('=')))),
+  );
   for (let i = 0; i < cmds.length; i++) {
-    const c = scoreCommand(cmds[i]!, cmds[i + 1], value.length, inQuote);
+    const c = scoreCommand(cmds[i]!, cmds[i + 1], value.length, inQuote, assigned);
     if (c) out.push({ ...c, from: Math.max(0, c.from - offset), to: Math.max(0, c.to - offset) });
   }
   if (parse.ifs && out.length === 0 && !inQuote) {
@@ -383,7 +396,7 @@ function structural(value: string): Candidate[] {
   add(RULES.windows, 0.8, CMD_FOR.exec(value));
   const ifm = CMD_IF.exec(value);
   if (ifm) {
-    const then = (ifm[1] ?? '').toLowerCase().replace(/^\(/, '');
+    const then = (ifm[1] ?? '').toLowerCase().replace(/^\(|\)$/g, '');
     const strongIf =
       /==|%\w+%|\/i\b|\s(?:equ|neq|lss|leq|gtr|geq)\s|errorlevel|cmdextversion/i.test(ifm[0]) ||
       CMD_BUILTINS.has(then) ||

@@ -112,7 +112,7 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
   const endCommand = (trail: string, nextLead: ShellLead, at: number): void => {
     endWord(at);
     cur.trail = trail;
-    if (cur.words.length > 0 || cur.redirects.length > 0) {
+    if (cur.words.length > 0 || cur.redirects.length > 0 || cur.varHead) {
       commands.push(cur);
       cur = { lead: nextLead, words: [], redirects: [], trail: '', sepEnd: at + trail.length };
     } else if (nextLead !== '(' && nextLead !== '{') {
@@ -306,6 +306,11 @@ export function tokenizeShell(input: string, deadline = Infinity, maxWords = 204
     }
     // Expansions.
     if (c === '$') {
+      // `${\`id\`}`, `${$(id)}`: a substitution inside braces runs; tokenize what is inside.
+      if (c2 === '{' && /^\$\{[^}]*(?:`|\$\()/.test(input.slice(i, i + 70))) {
+        i += 2;
+        continue;
+      }
       const m = /^\$(?:\{([^}]{0,64})\}|([A-Za-z_][A-Za-z0-9_]*)|([@*!#?$0-9-]))/.exec(input.slice(i, i + 70));
       if (m) {
         const name = m[1] ?? m[2] ?? m[3] ?? '';
