@@ -771,7 +771,7 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         const stub =
           (word(next, 'INSERT') && word(toks[i + 2], 'INTO')) ||
           (word(next, 'UPDATE', 'DELETE', 'DROP', 'TRUNCATE', 'SHUTDOWN') && i + 3 >= toks.length);
-        add(RULES.stacked, shape > 0 ? shape : stub ? 0.65 : 0, i, i + 3);
+        add(RULES.stacked, shape > 0 ? (shape < 0.9 && endsInComment ? 0.85 : shape) : stub ? 0.65 : 0, i, i + 3);
       } else if (word(next, 'SET') && toks[i + 2]?.type === 'v') add(RULES.stacked, 0.8, i, i + 3);
     } else if (t.text === 'SELECT' && t.type === 'E' && toks[i + 1] && TIME_FUNCS.has(toks[i + 1]!.text)) {
       add(RULES.time, toks[i + 2]?.type === '(' ? 0.9 : 0.7, i, i + 2);
