@@ -294,7 +294,7 @@ function evaluate(value: string, deadline: number): Candidate[] {
 
   for (const f of jsInjection(value, deadline))
     out.push({ rule: RULES.jsBreak, confidence: f.confidence, from: f.from, to: f.to });
-  if (/[(`]/.test(value)) {
+  if (/[(`=[]/.test(value)) {
     const toks = lexJs(value, deadline, 1024);
     for (const s of findSinks(toks)) {
       // Bare `alert(1)`: a proof-of-concept payload when the argument is a literal or a source.
@@ -309,11 +309,14 @@ function evaluate(value: string, deadline: number): Candidate[] {
       const conf =
         s.what.endsWith('[…]') || s.what === 'new Function' || s.what === '[].constructor'
           ? 0.85
-          : s.confidence >= 0.9
-            ? literalArg || emptyCall
-              ? 0.7
-              : 0.5
-            : s.confidence * 0.6;
+          : /^(?:location|cookie|innerHTML|outerHTML)=$/.test(s.what) &&
+              /^\s*(?:['"`]|(?:document|window|top|self|atob|String)\b)/.test(value.slice(s.to, s.to + 40))
+            ? 0.7
+            : s.confidence >= 0.9
+              ? literalArg || emptyCall
+                ? 0.7
+                : 0.5
+              : s.confidence * 0.6;
       out.push({ rule: RULES.sink, confidence: conf, from: s.from, to: s.to });
     }
   }
@@ -334,6 +337,8 @@ function variants(value: string): Array<[string, number]> {
   add(percentDecode(value), 0);
   add(foldFullWidth(value), 0.05);
   add(unicodeEscapeDecode(value), 0.05);
+  // `\';alert(1)//`: aimed at apps that escape quotes with a backslash (which then escapes ours).
+  if (/\\['"]/.test(value)) add(value.replace(/\\(['"])/g, '$1'), 0.05);
   // Entity-encoded markup is inert in HTML text; only a second decoding (by the app) revives it.
   if (/&(?:lt|gt|#0*60|#x0*3c|quot);?/i.test(value)) add(htmlEntityDecode(value), 0.15);
   // UTF-7 (`+ADw-script+AD4-`) and half-width high-bit forms (`\u00bcscript\u00be`) that
@@ -362,7 +367,7 @@ export const xssDetector: Detector = {
   id: 'xss',
   inspectPoint(point, ctx) {
     const value = point.value;
-    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]/.test(value)) return [];
+    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]|\+AD/.test(value)) return [];
     const hits: Hit[] = [];
     for (const [variant, penalty] of variants(value)) {
       for (const c of evaluate(variant, ctx.deadline)) {
