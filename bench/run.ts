@@ -23,7 +23,10 @@ for (const file of files) {
   const result = await mod.default();
   for (const report of Array.isArray(result) ? result : [result]) {
     const slug = report.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-    writeFileSync(new URL(`results/${slug}.json`, dir), JSON.stringify({ machine, date: new Date().toISOString(), ...report }, null, 2) + '\n');
+    writeFileSync(
+      new URL(`results/${slug}.json`, dir),
+      JSON.stringify({ machine, date: new Date().toISOString(), ...report }, null, 2) + '\n',
+    );
     sections.push(toMarkdown(report));
   }
 }

@@ -58,7 +58,10 @@ describe('serve with an upstream HTTP sink', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       const lines = received.flatMap((b) => b.lines).filter((l) => l.requestId === 'to-siem');
-      assert.ok(lines.some((l) => l.attackType === 'sqli' && l.location === 'query.user'), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => l.attackType === 'sqli' && l.location === 'query.user'),
+        JSON.stringify(lines),
+      );
       assert.ok(received.every((b) => typeof b.batchId === 'string' && b.batchId.length > 0));
       // The cookie carried an injection too: it is reported, but its value never leaves the process.
       const fromCookie = lines.find((l) => l.location === 'cookie.session');

@@ -102,7 +102,10 @@ const sinkSchema = z.strictObject({
   /** elastic-bulk: target index; splunk-hec: index field (omitted = the token's default). */
   index: z.string().min(1).optional(),
   /** syslog: RFC 5424 APP-NAME. */
-  appName: z.string().regex(/^[!-~]{1,48}$/, '1-48 printable ASCII characters').default('shadowtap'),
+  appName: z
+    .string()
+    .regex(/^[!-~]{1,48}$/, '1-48 printable ASCII characters')
+    .default('shadowtap'),
   /** syslog: facility 0..23 (16 = local0). */
   facility: z.number().int().min(0).max(23).default(16),
 });
@@ -142,9 +145,7 @@ export const configSchema = z.strictObject({
       maxSubscribers: positiveInt.default(256),
     })
     .prefault({}),
-  admin: z
-    .strictObject({ host: host.default('127.0.0.1'), port: port.default(9090) })
-    .prefault({}),
+  admin: z.strictObject({ host: host.default('127.0.0.1'), port: port.default(9090) }).prefault({}),
   admission: z
     .strictObject({
       /** Exchanges waiting for a worker; past this they are shed ('queue_full'). */

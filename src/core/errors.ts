@@ -59,16 +59,8 @@ export const ERR_REPLAY_INPUT = createError(
 );
 
 // --- admission / pool ------------------------------------------------------------------
-export const ERR_SHED = createError(
-  'ST_ERR_SHED',
-  (reason: string) => `exchange shed: ${reason}`,
-  503,
-);
-export const ERR_CLOSED = createError(
-  'ST_ERR_CLOSED',
-  (what: string) => `${what} is closed`,
-  503,
-);
+export const ERR_SHED = createError('ST_ERR_SHED', (reason: string) => `exchange shed: ${reason}`, 503);
+export const ERR_CLOSED = createError('ST_ERR_CLOSED', (what: string) => `${what} is closed`, 503);
 export const ERR_CLOSE_TIMEOUT = createError(
   'ST_ERR_CLOSE_TIMEOUT',
   (what: string, ms: number) => `${what} did not close within ${ms} ms`,

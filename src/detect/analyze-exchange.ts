@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { AnalysisConfig } from '../config/config.js';
-import type { AnalysisResult, CapturedExchange, Detector, DetectContext, Finding, ResponseContext } from '../core/model.js';
+import type {
+  AnalysisResult,
+  CapturedExchange,
+  Detector,
+  DetectContext,
+  Finding,
+  ResponseContext,
+} from '../core/model.js';
 import { decodeRequest } from '../decode/decode-request.js';
 import { correlateFindings } from './detect-response-correlate.js';
 import { buildResponseView } from './detect-response-view.js';
@@ -53,7 +60,12 @@ export function analyzeExchange(
     // The response gets its own budget slice: a heavy request must not hide a leak.
     const responseDeadline = performance.now() + config.limits.budgetMs;
     const view = buildResponseView(exchange.response, config.response.maxTextBytes);
-    const rctx: ResponseContext = { ...ctx, deadline: responseDeadline, response: view, nationalIds: config.response.nationalIds };
+    const rctx: ResponseContext = {
+      ...ctx,
+      deadline: responseDeadline,
+      response: view,
+      nationalIds: config.response.nationalIds,
+    };
     const leaks: Finding[] = [];
     for (const detector of enabled) {
       if (!detector.inspectResponse) continue;
@@ -71,7 +83,11 @@ export function analyzeExchange(
   }
   const anomalies = request.anomalies.slice();
   if (budgetExceeded) {
-    anomalies.push({ code: 'budget_exceeded', location: 'request', detail: `analysis cut after ${config.limits.budgetMs} ms` });
+    anomalies.push({
+      code: 'budget_exceeded',
+      location: 'request',
+      detail: `analysis cut after ${config.limits.budgetMs} ms`,
+    });
   }
   return {
     exchangeId: exchange.id,
