@@ -426,7 +426,7 @@ const md: string[] = [
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...perClass.map(
     (c) =>
-      `| ${c.class}${c.gated ? ' *' : ''} | ${c.positives} | ${c.detected} | ${c.rate} | ${c.detectedAsClass} | ${c.classRate} | ${c.crs.detected}/${c.crs.positives} | ${c.lists.detected}/${c.lists.positives} | ${c.crsProbes.detected}/${c.crsProbes.positives} | ${pct(c.crsAll.detected, c.crsAll.positives)} |`,
+      `| ${c.class}${c.gated ? ' *' : ''} | ${c.positives} | ${c.detected} | ${c.rate} | ${c.detectedAsClass} | ${c.classRate} | ${c.crs.detected}/${c.crs.positives} | ${c.lists.detected}/${c.lists.positives} | ${c.crsProbes.detected}/${c.crsProbes.positives} | ${c.crsAll.positives ? pct(c.crsAll.detected, c.crsAll.positives) : '-'} |`,
   ),
   '',
   `\\* gated classes (SQLi, XSS, RCE): ${gatedDetected}/${gatedPositives} = ${report.gated.rate} %. Positives = CRS tests + corpus/attacks payloads; CRS keyword/character probes (corpus/crs-probes.txt) have their own column and are not gated; "all CRS %" counts every CRS test of the class.`,
