@@ -262,6 +262,20 @@ function evaluate(value: string, deadline: number): Candidate[] {
       value,
     );
   if (source) out.push({ rule: RULES.sink, confidence: 0.75, from: source.index, to: source.index + source[0].length });
+  // DOM manipulation written as code: `document.body.appendChild(document.createElement("h1"))`,
+  // `document.querySelector("p").textContent="XSS"`; and a DOM source/sink as the whole value.
+  const dom =
+    /\bdocument\s*\.\s*(?:querySelector(?:All)?|getElementBy\w+|getElementsBy\w+|body|head|createElement)\b[^\n]{0,200}?(?:\.\s*(?:textContent|innerHTML|outerHTML|innerText|src|href)\s*=|\.\s*(?:appendChild|insertBefore|append|prepend|replaceWith)\s*\()/.exec(
+      value,
+    );
+  if (dom) out.push({ rule: RULES.sink, confidence: 0.7, from: dom.index, to: dom.index + dom[0].length });
+  if (
+    /^\s*(?:document\s*\.\s*(?:cookie|domain|location)|window\s*\.\s*location|top\s*\.\s*location)\s*(?:=|$)/.test(
+      value,
+    )
+  ) {
+    out.push({ rule: RULES.sink, confidence: 0.6, from: 0, to: Math.min(value.length, 40) });
+  }
   // A script URL as the whole value (it may be reflected into href/src).
   const trimmed = value.replace(/^["'\s>]+/, '');
   const scheme = schemeOf(trimmed);
@@ -367,7 +381,8 @@ export const xssDetector: Detector = {
   id: 'xss',
   inspectPoint(point, ctx) {
     const value = point.value;
-    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]|\+AD/.test(value)) return [];
+    if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]|\+AD|^\s*(?:window|document|top)\s*\./.test(value))
+      return [];
     const hits: Hit[] = [];
     for (const [variant, penalty] of variants(value)) {
       for (const c of evaluate(variant, ctx.deadline)) {
