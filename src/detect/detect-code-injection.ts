@@ -145,6 +145,8 @@ function evaluate(value: string): Candidate[] {
   }
   add(RULES.java, 0.85, JAVA.exec(value));
   add(RULES.loop, 0.7, LOOP.exec(value));
+  // Time-based JavaScript injection: a busy-wait on the clock (`do{b=new Date()}while(b-a<20000)`).
+  add(RULES.loop, 0.75, /new\s+Date\s*\(\s*\)[^]{0,120}?while\s*\(\s*\w+\s*-\s*\w+\s*<\s*\d{3,}\s*\)/.exec(value));
   return out;
 }
 

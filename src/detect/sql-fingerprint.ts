@@ -103,6 +103,12 @@ const OOB_NAMES = new Set([
   'LOAD_EXTENSION',
   'SYS_EXEC',
   'SYS_EVAL',
+  'LO_GET',
+  'LO_FROM_BYTEA',
+  'SP_PASSWORD',
+  'UTL_HTTP',
+  'MSDASQL',
+  'SQLOLEDB',
 ]);
 const ERROR_FUNCS = new Set([
   'EXTRACTVALUE',
@@ -549,8 +555,12 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
   const a = toks[j];
   if (!a) return { conf: 0, end: j };
   if (a.type === 'E' && a.text === 'SELECT') return { conf: 0.9, end: j + 1 };
-  // SQLite and MySQL (IGNORE_SPACE) allow `json (id)`: a call with a space before `(`.
-  if (a.type === 'n' && toks[j + 1]?.type === '(' && /^[A-Z_]+$/.test(a.text)) {
+  // SQLite and MySQL (IGNORE_SPACE) allow `json (id)`, `glob (id,id)`: a call with a space before `(`.
+  if (
+    (a.type === 'n' || word(a, 'GLOB', 'LIKE', 'MATCH', 'REGEXP')) &&
+    toks[j + 1]?.type === '(' &&
+    /^[A-Z_]+$/.test(a.text)
+  ) {
     const end = skipParens(toks, j + 1);
     if (end >= toks.length || toks[end]?.type === ';' || commentAt.has(end)) return { conf: 0.75, end };
   }
@@ -759,7 +769,15 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         if (s.strong || paren) add(RULES.union, lead || i === 0 ? 0.95 : 0.75, i, j + 2);
         else if (s.ok && toks.some((x, k) => k > j && word(x, 'FROM')))
           add(RULES.union, lead || i === 0 ? 0.8 : 0.6, i, j + 2);
-        else if (s.ok || j + 1 >= toks.length) add(RULES.union, lead ? 0.75 : 0.5, i, j + 2);
+        else if (s.ok || j + 1 >= toks.length) {
+          add(RULES.union, lead ? 0.75 : i === 0 && j + 1 >= toks.length ? 0.6 : 0.5, i, j + 2);
+        }
+      } else if (i === 0 && toks[j]?.type === 'E' && toks[j]!.text === 'SELECT' && j + 1 >= toks.length) {
+        // The whole value is `UNION SELECT` (a probe for the column count).
+        add(RULES.union, 0.6, i, j + 1);
+      } else if (word(toks[j], 'VALUES') && toks[j + 1]?.type === '(') {
+        // `EXCEPT VALUES(1,2)`, `UNION VALUES(…)`.
+        add(RULES.union, 0.7, i, j + 2);
       } else if (j >= toks.length && lead && word(toks[i + 1], 'ALL')) {
         add(RULES.union, 0.55, i, j);
       }
@@ -773,6 +791,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
           (word(next, 'UPDATE', 'DELETE', 'DROP', 'TRUNCATE', 'SHUTDOWN') && i + 3 >= toks.length);
         add(RULES.stacked, shape > 0 ? (shape < 0.9 && endsInComment ? 0.85 : shape) : stub ? 0.65 : 0, i, i + 3);
       } else if (word(next, 'SET') && toks[i + 2]?.type === 'v') add(RULES.stacked, 0.8, i, i + 3);
+      else if (word(next, 'REPLACE') && toks.slice(i + 2, i + 14).some((x) => word(x, 'VALUES', 'INTO', 'SELECT'))) {
+        // MySQL `REPLACE [INTO] t (…) VALUES (…)` after `;`.
+        add(RULES.stacked, 0.8, i, i + 3);
+      }
     } else if (t.text === 'SELECT' && t.type === 'E' && toks[i + 1] && TIME_FUNCS.has(toks[i + 1]!.text)) {
       add(RULES.time, toks[i + 2]?.type === '(' ? 0.9 : 0.7, i, i + 2);
     } else if (t.type === 'E' && (i === 0 || prev?.type === '(')) {
