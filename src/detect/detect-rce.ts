@@ -409,8 +409,18 @@ function structural(value: string): Candidate[] {
   add(RULES.mail, 0.8, MAIL.exec(value));
   // A value that *starts* with a line break and a mail-protocol verb: `\r\nQUIT`, `\nTOP 1 2`.
   add(RULES.mail, 0.75, MAIL_LEADING.exec(value));
-  const alias = /(?:^|[;&|\n]\s*)alias\s+[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
+  const alias = /(?:^|[;&|\n]\s*)alias\s+(?:[+-]\w+\s+)*[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
   add(RULES.chained, 0.75, alias);
+  // Shell-only expansions: arithmetic `$[2+2]`, `$((7))`, pattern removal `${x#…}`.
+  add(
+    RULES.substitution,
+    0.6,
+    /\$\[\s*(?:[\d(][^\]\n]{0,40}|[^\]\n]{0,40}[-+*/%][^\]\n]{0,40})?\]|\$\(\([^)\n]{0,40}\)\)|\$\{\w+#[^}\n]{0,40}\}/.exec(
+      value,
+    ),
+  );
+  // An SMTP envelope even without its line breaks (a header cannot carry them).
+  add(RULES.mail, 0.75, /\bmail\s+from\s*:\s*<[^>]*>[^\n]{0,200}?\brcpt\s+to\s*:\s*</i.exec(value));
   const binPath = /(?:^|[\s;|&=('"`])(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);
   if (binPath && (TIER1.has(binPath[1]!) || TIER2.has(binPath[1]!))) add(RULES.chained, 0.75, binPath);
   return out;
