@@ -152,6 +152,8 @@ function shellArg(w: ShellWord, anyFlag = false): boolean {
   // Windows paths and variables as written (`C:\`, `%SYSTEMROOT%\win.ini`): escapes would eat them.
   if (/^[A-Za-z]:\\|^\\\\|%[A-Za-z_]+%/.test(w.raw)) return true;
   if (t === 'root' || t === 'aux' || t === '-ef') return true;
+  // dd-style operands of known binaries: `if=/etc/passwd`, `of=/tmp/x`.
+  if (anyFlag && /^[a-z]{1,6}=(?:\/|~\/|\.\.?\/)/.test(t)) return true;
   return (
     // Flags: `-la`, `-c`, `--version`, `-O-`; not search operators like `-used`.
     /^--[A-Za-z0-9]|^-[A-Za-z0-9?]{1,3}(?:$|[=:-])|^-[A-Z]/.test(t) ||
@@ -232,8 +234,9 @@ function scoreCommand(
   }
   const tier1 = TIER1.has(name);
   const args = cmd.words.slice(k + 1);
+  const anyFlag = (tier1 && !PROSE_TIER1.has(name)) || name === 'dd';
   const shaped =
-    args.some((a) => shellArg(a, tier1 && !PROSE_TIER1.has(name))) ||
+    args.some((a) => shellArg(a, anyFlag)) ||
     redirectShaped(cmd) ||
     (cmd.trail === '|' && !!next && nextRuns(next)) ||
     (NET_TOOLS.has(name) && args.some((a) => /^[\w-]+(?:\.[\w-]+)+(?::\d+)?$/.test(a.text))) ||
@@ -246,7 +249,7 @@ function scoreCommand(
   const sensitive = args.some((a) => SENSITIVE_PATH.test(a.text));
   // A long sentence with one address or path in it is prose ("Set the DNS server to 10.0.0.2 in …").
   const proseLine =
-    args.length > 4 && args.filter((a) => shellArg(a)).length / args.length < 0.4 && !redirectShaped(cmd);
+    args.length > 4 && args.filter((a) => shellArg(a, anyFlag)).length / args.length < 0.4 && !redirectShaped(cmd);
   const englishArgs = args.length >= 2 && args.every((a) => /^[A-Za-z][a-z'’]*[,.!?]?$/.test(a.text) && !a.evasion);
   const pipedToShell = cmd.trail === '|' && !!next && SHELLS.has(binaryName(next.words[0]?.text ?? ''));
   const lead = cmd.lead;
@@ -409,7 +412,7 @@ function structural(value: string): Candidate[] {
   add(RULES.mail, 0.8, MAIL.exec(value));
   // A value that *starts* with a line break and a mail-protocol verb: `\r\nQUIT`, `\nTOP 1 2`.
   add(RULES.mail, 0.75, MAIL_LEADING.exec(value));
-  const alias = /(?:^|[;&|\n]\s*)alias\s+(?:[+-]\w+\s+)*[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
+  const alias = /(?:^|[;&|\n]\s*)alias\s+(?:[+-][\w+-]+\s+)*[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
   add(RULES.chained, 0.75, alias);
   // Shell-only expansions: arithmetic `$[2+2]`, `$((7))`, pattern removal `${x#…}`.
   add(
@@ -421,8 +424,10 @@ function structural(value: string): Candidate[] {
   );
   // An SMTP envelope even without its line breaks (a header cannot carry them).
   add(RULES.mail, 0.75, /\bmail\s+from\s*:\s*<[^>]*>[^\n]{0,200}?\brcpt\s+to\s*:\s*</i.exec(value));
-  const binPath = /(?:^|[\s;|&=('"`])(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);
+  const binPath = /(?:^|[;|&=('"`]\s*)(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);
   if (binPath && (TIER1.has(binPath[1]!) || TIER2.has(binPath[1]!))) add(RULES.chained, 0.75, binPath);
+  // The whole value is a path to a system binary (`/bin/ab`, `/usr/sbin/x`): a command to run.
+  add(RULES.commandLine, 0.6, /^\s*(?:\/usr(?:\/local)?)?\/s?bin\/[\w.+-]+\s*$/.exec(value));
   return out;
 }
 
