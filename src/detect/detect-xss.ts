@@ -262,6 +262,23 @@ function evaluate(value: string, deadline: number): Candidate[] {
       value,
     );
   if (source) out.push({ rule: RULES.sink, confidence: 0.75, from: source.index, to: source.index + source[0].length });
+  // Tag names spelled out with spaces (`<f o r m`, `< x: script`): filter-evasion probes that
+  // tolerant parsers (and NoScript's checker) read as the tag.
+  const spaced = /<\s*((?:[a-z:]\s+){2,}[a-z]|[a-z]+\s*:\s+[a-z]+)/i.exec(value);
+  if (spaced) {
+    const name = spaced[1]!.replace(/\s+/g, '').toLowerCase();
+    const base = name.slice(name.lastIndexOf(':') + 1);
+    if (
+      /^(?:script|form|iframe|frame|dialog|object|embed|svg|img|image|style|link|meta|base|applet|math|details|video|audio|body|input|button|textarea|select|marquee|isindex|vmlframe)$/.test(
+        base,
+      )
+    ) {
+      out.push({ rule: RULES.embed, confidence: 0.65, from: spaced.index, to: spaced.index + spaced[0].length });
+    }
+  }
+  // IE's VML frame (`<v:vmlframe src=…>`, `<:vmlframe`): loads a remote document.
+  const vml = /<\s*[a-z]*:\s*vmlframe\b/i.exec(value);
+  if (vml) out.push({ rule: RULES.embed, confidence: 0.8, from: vml.index, to: vml.index + vml[0].length });
   // DOM manipulation written as code: `document.body.appendChild(document.createElement("h1"))`,
   // `document.querySelector("p").textContent="XSS"`; and a DOM source/sink as the whole value.
   const dom =
