@@ -178,6 +178,8 @@ function inspectTags(tokens: HtmlToken[], value: string, deadline: number, depth
       const rest = value.slice(tok.end, tok.end + 2000).replace(/\\/g, '');
       if (CSS_VECTOR.test(rest))
         out.push({ rule: RULES.css, confidence: 0.85, from: tok.pos, to: Math.min(value.length, tok.end + 80) });
+      // A style element in a parameter or cookie is markup injection even without a known vector.
+      else out.push({ rule: RULES.css, confidence: 0.65, from: tok.pos, to: tok.end });
     }
     for (const attr of tok.attrs) inspectAttribute(tok, attr, deadline, depth, out);
   }
@@ -337,8 +339,13 @@ function evaluate(value: string, deadline: number): Candidate[] {
           argTok.type === 'tpl' ||
           /^(?:document|window|top|this|self)$/.test(argTok.text));
       const emptyCall = !!argTok && argTok.text === ')' && /^(?:alert|prompt|confirm)\(\)$/.test(s.what);
-      const conf =
-        s.what.endsWith('[…]') || s.what === 'new Function' || s.what === '[].constructor'
+      // `setInterval(code, 1)`: a timer with a delay is JavaScript, not prose.
+      const timer =
+        /^set(?:Timeout|Interval)\(\)$/.test(s.what) &&
+        /^\s*\(\s*[\w'"`][^,)]{0,40},\s*\d+\s*\)/.test(value.slice(s.from + s.what.length - 2));
+      const conf = timer
+        ? 0.65
+        : s.what.endsWith('[…]') || s.what === 'new Function' || s.what === '[].constructor'
           ? 0.85
           : /^(?:location|cookie|innerHTML|outerHTML)=$/.test(s.what) &&
               /^\s*(?:['"`]|(?:document|window|top|self|atob|String)\b)/.test(value.slice(s.to, s.to + 40))
