@@ -779,7 +779,8 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         // `EXCEPT VALUES(1,2)`, `UNION VALUES(…)`.
         add(RULES.union, 0.7, i, j + 2);
       } else if (j >= toks.length && lead && word(toks[i + 1], 'ALL')) {
-        add(RULES.union, 0.55, i, j);
+        // `2 union all`: the start of a UNION probe after a numeric value.
+        add(RULES.union, prev?.type === '1' ? 0.65 : 0.55, i, j);
       }
     } else if (t.type === ';') {
       const next = toks[i + 1];
@@ -916,10 +917,17 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       add(RULES.tautology, 0.6, i - 1, i + 2);
     } else if (i === 0 && t.type === 'k' && CLAUSE_STARTS.has(t.text)) {
       // A bare clause as the value: `FROM t WHERE name="x";`.
+      // `HAVING COUNT(CustomerID) > 5` also counts: an aggregate condition is SQL only.
+      const having = word(t, 'HAVING') && toks[1]?.type === 'f';
       const cmp = toks.findIndex(
-        (x, k) => k > 1 && x.type === 'o' && x.text === '=' && isOperand(toks[k - 1]) && isOperand(toks[k + 1]),
+        (x, k) =>
+          k > 1 &&
+          x.type === 'o' &&
+          (x.text === '=' || (having && COMPARISONS.has(x.text))) &&
+          (isOperand(toks[k - 1]) || toks[k - 1]?.type === ')') &&
+          isOperand(toks[k + 1]),
       );
-      if (cmp > 0 && toks.some((x) => word(x, 'WHERE', 'HAVING'))) add(RULES.clause, 0.7, 0, cmp + 2);
+      if (cmp > 0 && (having || toks.some((x) => word(x, 'WHERE', 'HAVING')))) add(RULES.clause, 0.7, 0, cmp + 2);
     }
   }
   if (out.length > 0 && (f.execComment || inlineComments)) {
