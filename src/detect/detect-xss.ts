@@ -166,6 +166,14 @@ function inspectTags(tokens: HtmlToken[], value: string, deadline: number, depth
       if (equiv === 'refresh' || equiv === 'set-cookie')
         out.push({ rule: RULES.embed, confidence: 0.85, from: tok.pos, to: tok.end });
     }
+    // Document-level elements have no place in a parameter: `<meta charset>`, `<link href>`, `<noscript>`.
+    if (
+      baseName === 'meta' ||
+      baseName.startsWith('noscript') ||
+      (baseName === 'link' && tok.attrs.some((a) => a.name === 'href'))
+    ) {
+      out.push({ rule: RULES.embed, confidence: 0.65, from: tok.pos, to: tok.end });
+    }
     if (
       baseName === 'link' &&
       tok.attrs.some((a) => a.name === 'rel' && /import|stylesheet/i.test(a.value)) &&
@@ -236,6 +244,13 @@ function evaluate(value: string, deadline: number): Candidate[] {
   const probe = /^\s*<?["'\s][\s/]*(on[a-z]{3,}|formaction|srcdoc|xlink:href)\s*=\s*$/i.exec(value);
   if (probe && (EVENT_NAME.test(probe[1]!.toLowerCase()) || !probe[1]!.toLowerCase().startsWith('on'))) {
     out.push({ rule: RULES.attrBreak, confidence: 0.65, from: 0, to: value.length });
+  } else if (/^\s+on[a-z]{4,}\s*=\s*$/i.test(value)) {
+    // `  onabcdefgh= `: a new handler attribute, whatever its name (browsers add events often).
+    out.push({ rule: RULES.attrBreak, confidence: 0.6, from: 0, to: value.length });
+  }
+  // A sink called with nothing, as the whole value: `atob()`, `eval()`.
+  if (/^\s*(?:atob|btoa|eval|unescape|setTimeout|setInterval|Function|execScript)\s*\(\s*\)\s*;?\s*$/.test(value)) {
+    out.push({ rule: RULES.sink, confidence: 0.6, from: 0, to: value.length });
   }
   // JSFuck: JavaScript written with six characters.
   // (A form decoder turns its `+` into spaces, so spaces are allowed.)
