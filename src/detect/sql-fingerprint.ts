@@ -19,7 +19,7 @@ import { lexSql, type SqlToken } from './sql-lexer.js';
  * 008 comment truncation · 009 clause injection (ORDER BY, HAVING, subquery) · 010 statement.
  */
 
-export type SqlContext = 'none' | "'" | '"';
+export type SqlContext = 'none' | "'" | '"' | '`';
 
 interface Rule {
   id: string;
@@ -475,7 +475,14 @@ function statementShape(toks: Tok[], i: number): number {
 function breakIndex(toks: Tok[], context: SqlContext): { at: number; lead: 'string' | 'number' | 'name' | 'none' } {
   let i = 0;
   let lead: 'string' | 'number' | 'name' | 'none' = 'none';
-  if (context !== 'none') {
+  if (context === '`') {
+    // Inside a MySQL backtick identifier: the value's backtick closes it.
+    const t = toks[0];
+    if (!t || t.type !== 'n' || t.text.length < 2 || !t.text.startsWith('`') || !t.text.endsWith('`'))
+      return { at: -1, lead };
+    lead = 'string';
+    i = 1;
+  } else if (context !== 'none') {
     if (toks[0]?.type !== 's' || !toks[0].closed) return { at: -1, lead };
     lead = 'string';
     i = 1;
@@ -663,7 +670,14 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       let conf = b.conf;
       // `a'or'a`, `'or 1`: logic glued to the closing quote, the application closes the rest.
       const glued = quoted && t.pos === toks[i - 1]!.pos + toks[i - 1]!.text.length;
-      if (conf < 0.6 && glued && i + 2 === toks.length && isLiteral(toks[i + 1])) conf = 0.6;
+      const last = toks[i + 1];
+      if (
+        conf < 0.6 &&
+        glued &&
+        i + 2 === toks.length &&
+        (isLiteral(last) || (last?.type === 'n' && last.text.startsWith('`')))
+      )
+        conf = 0.6;
       // `' and email not similar to id--`: a condition, then the rest of the query cut away.
       if (conf < 0.75 && quoted && endsInComment && toks.length - i <= 10) conf = 0.75;
       add(RULES.tautology, conf * leadWeight, Math.max(0, i - 1), b.end);
@@ -982,7 +996,7 @@ export function analyzeSql(value: string, deadline = Infinity): SqlAnalysis {
   }
   for (const [text, note, penalty] of variants) {
     run(text, 'none', true, note, penalty);
-    for (const q of ["'", '"'] as const) {
+    for (const q of ["'", '"', '`'] as const) {
       if (!text.includes(q)) continue;
       run(text, q, true, note, penalty);
       // `\'` closes the string on every engine but MySQL.
