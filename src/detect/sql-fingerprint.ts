@@ -784,11 +784,9 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         else if (s.ok && toks.some((x, k) => k > j && word(x, 'FROM')))
           add(RULES.union, lead || i === 0 ? 0.8 : 0.6, i, j + 2);
         else if (s.ok || j + 1 >= toks.length) {
+          // A whole value of `UNION SELECT` alone is a probe for the column count.
           add(RULES.union, lead ? 0.75 : i === 0 && j + 1 >= toks.length ? 0.6 : 0.5, i, j + 2);
         }
-      } else if (i === 0 && toks[j]?.type === 'E' && toks[j]!.text === 'SELECT' && j + 1 >= toks.length) {
-        // The whole value is `UNION SELECT` (a probe for the column count).
-        add(RULES.union, 0.6, i, j + 1);
       } else if (word(toks[j], 'VALUES') && toks[j + 1]?.type === '(') {
         // `EXCEPT VALUES(1,2)`, `UNION VALUES(…)`.
         add(RULES.union, 0.7, i, j + 2);
