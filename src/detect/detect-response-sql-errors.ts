@@ -1,5 +1,5 @@
-import type { Detector, Finding } from '../core/model.js';
-import { responseFinding, snippet } from './detect-response-view.js';
+import type { Detector } from '../core/model.js';
+import { matchResponseRules } from './detect-response-view.js';
 
 /*
  * Database error text in a response: the classic sign that an injection reached the query
@@ -86,23 +86,11 @@ const RULES: readonly SqlErrorRule[] = [
 export const responseSqlErrorsDetector: Detector = {
   id: 'response-sql-errors',
   inspectResponse(_exchange, ctx) {
-    const { text } = ctx.response;
-    if (text === '') return [];
-    const out: Finding[] = [];
-    for (const rule of RULES) {
-      const m = rule.pattern.exec(text);
-      if (!m) continue;
-      out.push(
-        responseFinding({
-          attackType: 'leak_sql_error',
-          ruleId: rule.ruleId,
-          severity: 'high',
-          confidence: 0.9,
-          fragment: snippet(text, m.index, m[0].length),
-          reason: `${rule.engine} error message in the response`,
-        }),
-      );
-    }
-    return out;
+    return matchResponseRules(ctx.response.text, RULES, {
+      attackType: 'leak_sql_error',
+      severity: 'high',
+      confidence: 0.9,
+      reason: (rule) => `${rule.engine} error message in the response`,
+    });
   },
 };

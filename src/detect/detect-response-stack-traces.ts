@@ -1,5 +1,5 @@
-import type { Detector, Finding } from '../core/model.js';
-import { responseFinding, snippet } from './detect-response-view.js';
+import type { Detector } from '../core/model.js';
+import { matchResponseRules } from './detect-response-view.js';
 
 /*
  * Stack traces and framework error pages in responses: they leak code paths, versions and
@@ -61,23 +61,11 @@ const RULES: readonly TraceRule[] = [
 export const responseStackTracesDetector: Detector = {
   id: 'response-stack-traces',
   inspectResponse(_exchange, ctx) {
-    const { text } = ctx.response;
-    if (text === '') return [];
-    const out: Finding[] = [];
-    for (const rule of RULES) {
-      const m = rule.pattern.exec(text);
-      if (!m) continue;
-      out.push(
-        responseFinding({
-          attackType: 'leak_stack_trace',
-          ruleId: rule.ruleId,
-          severity: 'medium',
-          confidence: 0.85,
-          fragment: snippet(text, m.index, m[0].length),
-          reason: `${rule.language} stack trace or error page in the response`,
-        }),
-      );
-    }
-    return out;
+    return matchResponseRules(ctx.response.text, RULES, {
+      attackType: 'leak_stack_trace',
+      severity: 'medium',
+      confidence: 0.85,
+      reason: (rule) => `${rule.language} stack trace or error page in the response`,
+    });
   },
 };

@@ -89,6 +89,40 @@ export function responseFinding(
   return { ...f, location, chain: [], tags: ['response'] };
 }
 
+/** A response-side rule that matches one regular expression against the response text. */
+export interface ResponsePatternRule {
+  ruleId: string;
+  pattern: RegExp;
+}
+
+/**
+ * The first match of every rule, as findings of one class: the shape shared by the
+ * pattern-based response detectors (SQL errors, stack traces).
+ */
+export function matchResponseRules<R extends ResponsePatternRule>(
+  text: string,
+  rules: readonly R[],
+  finding: { attackType: string; severity: SeverityName; confidence: number; reason: (rule: R) => string },
+): Finding[] {
+  if (text === '') return [];
+  const out: Finding[] = [];
+  for (const rule of rules) {
+    const m = rule.pattern.exec(text);
+    if (!m) continue;
+    out.push(
+      responseFinding({
+        attackType: finding.attackType,
+        ruleId: rule.ruleId,
+        severity: finding.severity,
+        confidence: finding.confidence,
+        fragment: snippet(text, m.index, m[0].length),
+        reason: finding.reason(rule),
+      }),
+    );
+  }
+  return out;
+}
+
 /** Keeps the first `keepStart` and last `keepEnd` characters of a secret, masking the rest. */
 export function mask(secret: string, keepStart: number, keepEnd: number): string {
   if (secret.length <= keepStart + keepEnd + 2) return '*'.repeat(secret.length);
