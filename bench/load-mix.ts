@@ -7,6 +7,8 @@
  * each attack hidden in one of the benign shapes.
  */
 
+import { prng } from './prng.js';
+
 /** One request, in autocannon's `requests` shape (also used by the h2c generator). */
 export interface MixRequest {
   method: 'GET' | 'POST';
@@ -15,18 +17,6 @@ export interface MixRequest {
   body?: string;
   /** What the request is, for the report: get | json | form | multipart, and attack:<class>. */
   kind: string;
-}
-
-/** mulberry32: a tiny seeded PRNG (reproducible mixes without a dependency). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = [
