@@ -46,6 +46,15 @@ const ATTACKS: Array<[string, string]> = [
   ['select * from users where id=1', 'ST-SQLI-010'],
   ['1 and ascii(substring((select password from users limit 1),1,1))>64', 'ST-SQLI-002'],
   ["' into outfile '/var/www/shell.php'--", 'ST-SQLI-005'],
+  // A comparison chained into OR after the closing quote: `…='' = ' ' or ''`.
+  ["'=' 'or'", 'ST-SQLI-002'],
+  // The last string left open for the application's closing quote.
+  ["'x'!='y", 'ST-SQLI-002'],
+  // MySQL's ODBC escape `{identifier expr}`.
+  ['9999 or {if length((select username from user where id=1))>0}', 'ST-SQLI-002'],
+  // Keywords split by comments, for filters that strip comments.
+  ['DR/**/OP/*bypass*/sampletable', 'ST-SQLI-010'],
+  ['1 UN/**/ION SEL/**/ECT 1,2', 'ST-SQLI-001'],
 ];
 
 const BENIGN = [
@@ -69,6 +78,12 @@ const BENIGN = [
   "rock'n'roll; don't stop",
   '1 or 2 things',
   "She said 'yes' or 'no'",
+  // Near-misses of the shapes above.
+  "it's = 'x' or whatever",
+  "'a' = 'b'",
+  'DR/**/OP table',
+  'see {note 1} or {note 2}',
+  'a/*b*/c',
 ];
 
 describe('sqli detector', () => {
@@ -105,6 +120,9 @@ describe('sqli detector', () => {
   });
   it('decodes leftover percent escapes (double encoding)', () => {
     assert.ok(inspect('1%27%20or%201%3D1--').length > 0);
+    // Form encoding left in place: `+` is a space.
+    assert.ok(inspect('%22+WAITFOR+DELAY+%270:0:5%27').some((h) => h.ruleId === 'ST-SQLI-003'));
+    assert.deepEqual(inspect('C%2B%2B+or+Java'), []);
   });
   it('survives 1 MB of quotes and 100k nested parentheses', () => {
     assert.ok(Array.isArray(inspect("'".repeat(1 << 20))));

@@ -17,6 +17,8 @@ export const sqliDetector: Detector = {
     if (hasPercentEscapes(value)) {
       const decoded = percentDecode(value);
       if (decoded !== value) hits.push(...analyzeSql(decoded, ctx.deadline).hits);
+      // A still-encoded form value (`%22+WAITFOR+DELAY+%27` in XML, JSON …) also means `+` = space.
+      if (value.includes('+')) hits.push(...analyzeSql(percentDecode(value.replace(/\+/g, ' ')), ctx.deadline).hits);
     }
     return selectHits(hits, ctx.sensitivity, point.location);
   },

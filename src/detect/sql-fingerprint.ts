@@ -1,6 +1,6 @@
 import type { Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode } from './detect-util.js';
-import { lexSql, type SqlToken } from './sql-lexer.js';
+import { lexSql, STATEMENT_KEYWORDS, type SqlToken } from './sql-lexer.js';
 
 /**
  * The SQL injection grammar. A value is lexed in each context an injection can land in
@@ -246,11 +246,27 @@ function fold(tokens: SqlToken[], execComment: boolean): Folded {
   const commentAt = new Set<number>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    const prev = toks[toks.length - 1];
     if (t.type === 'c') {
-      commentAt.add(toks.length);
+      // `DR/**/OP`, `UN/**/ION`: a keyword split by a comment with no space around it, aimed at
+      // filters (and applications) that strip comments before the query reaches the database.
+      const next = tokens[i + 1];
+      const joined = prev && next ? prev.text + next.text : '';
+      if (
+        prev?.type === 'n' &&
+        next?.type === 'n' &&
+        prev.pos + prev.text.length === t.pos &&
+        t.pos + t.text.length === next.pos &&
+        (STATEMENT_KEYWORDS.has(joined) || joined === 'UNION' || joined === 'SELECT')
+      ) {
+        prev.text = joined;
+        prev.type = joined === 'UNION' ? 'U' : 'E';
+        i++;
+      } else {
+        commentAt.add(toks.length);
+      }
       continue;
     }
-    const prev = toks[toks.length - 1];
     // a.b / a..b / a.b( : qualified names and package functions (utl_http.request).
     if (
       t.type === '.' &&
@@ -557,6 +573,8 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
     word(toks[j], 'NOT', '{') ||
     (toks[j]?.type === 'o' && (toks[j]?.text === '!' || toks[j]?.text === '{'))
   ) {
+    // MySQL reads `{identifier expr}` (the ODBC escape syntax) as `expr`: `or {if length(…)>0}`.
+    if (toks[j]!.text === '{' && toks[j + 1]?.type === 'n' && toks[j + 2] && toks[j + 2]!.type !== 'o') j++;
     j++;
   }
   const a = toks[j];
@@ -642,6 +660,7 @@ const SQL_TYPES = new Set([
   'INT4',
   'INT8',
 ]);
+const EQUALITIES = new Set(['=', '==', '!=', '<>', 'LIKE']);
 const JSON_OPERATORS = new Set(['->', '->>', '#>', '#>>', '@>', '<@', '#-', '@?', '@@', '?|', '?&']);
 const CLAUSE_STARTS = new Set(['FROM', 'WHERE', 'HAVING', 'ORDER', 'GROUP']);
 
@@ -713,6 +732,13 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         add(RULES.clause, 0.65, i, skipParens(toks, i + 2));
       // `user'collate nocase--`, `x'|email--`, `id'is not-id--`: operator expression, rest cut.
       if (endsInComment && toks.length - i <= 8) add(RULES.tautology, 0.75, i - 1, toks.length);
+      // `'=' 'or'`: `…='' = ' ' or ''`, a comparison chained into OR/AND; the application closes the rest.
+      const rhsEnd = COMPARISONS.has(t.text) ? operandEnd(toks, i + 1) : -1;
+      if (rhsEnd > 0 && toks[rhsEnd]?.type === '&') {
+        const rest = booleanScore(toks, rhsEnd + 1, commentAt);
+        const lone = rhsEnd + 2 === toks.length && isLiteral(toks[rhsEnd + 1]);
+        add(RULES.tautology, Math.max(rest.conf, lone ? 0.7 : 0), i - 1, Math.max(rest.end, rhsEnd + 2));
+      }
       if (word(t, 'NOTNULL', 'ISNULL')) add(RULES.tautology, 0.7, i - 1, i + 1);
     }
     if (t?.type === ';' && quoted && (i + 1 >= toks.length || commentAt.has(i + 1))) {
@@ -759,7 +785,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       isLiteral(b) &&
       (toks.length === 3 || endsInComment || toks[3]?.type === '&')
     ) {
-      add(RULES.tautology, a!.text === b!.text || endsInComment ? 0.65 : 0.45, 0, 3);
+      // `'x'!='y`: the last string is left open for the application's own closing quote.
+      const openEnded =
+        a!.type === 's' && a!.closed === true && b!.type === 's' && !b!.closed && EQUALITIES.has(op.text);
+      add(RULES.tautology, a!.text === b!.text || endsInComment || openEnded ? 0.65 : 0.45, 0, 3);
     }
   }
 
