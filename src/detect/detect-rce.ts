@@ -431,6 +431,36 @@ function structural(value: string): Candidate[] {
   return out;
 }
 
+/**
+ * Characters without which the tokenizer only splits a value at whitespace, `; | &` and
+ * parentheses and keeps every word as written: no quote removal, escapes, carets, expansions,
+ * brace or glob resolution, redirections or substitutions (see shell-tokenizer.ts).
+ */
+const SHELL_REWRITE = /['"\\^${}`*?[<>]/;
+// Exactly the tokenizer's separators (not `\s`), so that the pieces are its words.
+const PLAIN_SPLIT = /[ \t\v\f\n\r;|&()]+/;
+
+/**
+ * Can `evaluate` return anything for this value? Without the characters above, every command
+ * head is one of the value's pieces, and a command scores only when its head names a known
+ * binary: a value none of whose pieces does cannot fire, so it skips the tokenizer.
+ */
+function mayRunCommand(value: string): boolean {
+  if (SHELL_REWRITE.test(value)) return true;
+  for (const piece of value.split(PLAIN_SPLIT)) {
+    if (piece === '') continue;
+    const name = binaryName(piece);
+    if (TIER1.has(name) || TIER2.has(name)) return true;
+  }
+  return false;
+}
+
+/**
+ * Every `structural` pattern needs one of these characters, or the words `if` (cmd.exe `if
+ * exist`) or `mkfifo` (reverse shell): a value with none of them cannot match any.
+ */
+const STRUCTURAL_NEEDS = /[(/%\-:,.[\r\n=$<|'"]|if|mkfifo/i;
+
 export const rceDetector: Detector = {
   id: 'rce',
   inspectPoint(point, ctx) {
@@ -441,10 +471,12 @@ export const rceDetector: Detector = {
     for (const value of [raw, percentDecode(raw)]) {
       if (seen.has(value)) continue;
       seen.add(value);
-      const cands = [...evaluate(value, ctx.deadline, false, 0), ...structural(value)];
+      const cands = mayRunCommand(value) ? evaluate(value, ctx.deadline, false, 0) : [];
+      if (STRUCTURAL_NEEDS.test(value)) cands.push(...structural(value));
       for (const q of ['"', "'"] as const) {
         if (value.includes(q)) cands.push(...evaluate(q + value, ctx.deadline, true, 1));
       }
+      if (cands.length === 0) continue;
       discountMarkdownCode(value, cands);
       for (const c of cands) {
         hits.push({
