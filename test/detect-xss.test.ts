@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
 import { xssDetector } from '../src/detect/detect-xss.js';
 import { tokenizeHtml } from '../src/detect/html-tokenizer.js';
-import { jsInjection } from '../src/detect/js-context.js';
+import fc from 'fast-check';
+import { findSinks, jsInjection, lexJs, mayReachSink } from '../src/detect/js-context.js';
 
 function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
   const ctx: DetectContext = {
@@ -112,6 +113,38 @@ describe('html tokenizer', () => {
 });
 
 describe('js context', () => {
+  it('skips lexing only where findSinks could not find a sink', () => {
+    assert.equal(mayReachSink('Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/125.0'), false);
+    assert.equal(mayReachSink('x=alert(1)'), true);
+    assert.equal(mayReachSink('[][`constructor`]'), true);
+    // Values built from JavaScript punctuation and sink-adjacent words: whenever the pre-filter
+    // says no, the lexer and findSinks must agree.
+    const piece = fc.constantFrom(
+      '(',
+      ')',
+      '[',
+      ']',
+      '.',
+      '=',
+      '`',
+      "'",
+      '"',
+      ' ',
+      'al',
+      'ert',
+      'win',
+      'dow',
+      'x',
+      '1',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (parts) => {
+        const value = parts.join('');
+        if (!mayReachSink(value)) assert.deepEqual(findSinks(lexJs(value)), []);
+      }),
+      { numRuns: 500 },
+    );
+  });
   it('finds string breakouts into sinks', () => {
     assert.deepEqual(
       jsInjection("';alert(1)//").map((f) => f.context),

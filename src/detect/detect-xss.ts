@@ -1,7 +1,7 @@
 import type { Detector, Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
-import { CALL_SINKS, findSinks, jsInjection, lexJs } from './js-context.js';
+import { CALL_SINKS, findSinks, jsInjection, lexJs, mayReachSink } from './js-context.js';
 import {
   foldFullWidth,
   htmlEntityDecode,
@@ -342,7 +342,7 @@ function evaluate(value: string, deadline: number): Candidate[] {
 
   for (const f of jsInjection(value, deadline))
     out.push({ rule: RULES.jsBreak, confidence: f.confidence, from: f.from, to: f.to });
-  if (/[(`=[]/.test(value)) {
+  if (/[(`=[]/.test(value) && mayReachSink(value)) {
     const toks = lexJs(value, deadline, 1024);
     for (const s of findSinks(toks)) {
       // Bare `alert(1)`: a proof-of-concept payload when the argument is a literal or a source.

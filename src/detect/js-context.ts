@@ -190,6 +190,31 @@ const ASSIGN_SINKS: ReadonlySet<string> = new Set([
 const SOURCES =
   /^(?:document\.(?:cookie|domain|location|write|body|forms|referrer|URL)|window\.(?:location|name|origin)|localStorage|sessionStorage|top\.location|parent\.location|self\.location)/;
 
+/** Names `findSinks` reacts to: `window`… for bracket access and sources, `new` for constructors. */
+const SINK_NAMES = [
+  ...CALL_SINKS,
+  ...ASSIGN_SINKS,
+  'new',
+  'window',
+  'top',
+  'self',
+  'parent',
+  'frames',
+  'globalThis',
+  'this',
+  'document',
+];
+const SINK_WORD = new RegExp(SINK_NAMES.join('|'));
+
+/**
+ * Can `findSinks` find anything in tokens lexed from `text`? Every finding starts at an
+ * identifier named in SINK_NAMES (`[].constructor` included), and identifiers are slices of the
+ * input: text that contains none of the names as a substring has no sink, and need not be lexed.
+ */
+export function mayReachSink(text: string): boolean {
+  return SINK_WORD.test(text);
+}
+
 export interface JsFinding {
   /** 0..1 */
   confidence: number;
@@ -285,6 +310,8 @@ export type JsQuoteContext = 'none' | "'" | '"' | '`';
  */
 export function jsInjection(value: string, deadline = Infinity): Array<JsFinding & { context: JsQuoteContext }> {
   const out: Array<JsFinding & { context: JsQuoteContext }> = [];
+  // Every finding below comes from `findSinks` over a slice of `value` (after a quote).
+  if (!mayReachSink(value)) return out;
   for (const q of ["'", '"', '`'] as const) {
     if (!value.includes(q)) continue;
     const toks = lexJs(q + value, deadline);
