@@ -1,7 +1,7 @@
 import type { Detector, Hit } from '../core/model.js';
 import { selectHits } from './detect-util.js';
 import { hasPercentEscapes, percentDecode } from './normalize.js';
-import { analyzeSql } from './sql-fingerprint.js';
+import { analyzeSql, cannotBeSql } from './sql-fingerprint.js';
 
 /**
  * SQL injection: lexes each value in the as-is, single-quote and double-quote contexts and
@@ -12,7 +12,8 @@ export const sqliDetector: Detector = {
   id: 'sqli',
   inspectPoint(point, ctx) {
     const value = point.value;
-    if (value.length < 2) return [];
+    // Most values (ids, words, e-mails, paths, dates …) cannot be SQL at all: skip the lexer.
+    if (value.length < 2 || cannotBeSql(value)) return [];
     const hits: Hit[] = analyzeSql(value, ctx.deadline).hits;
     if (hasPercentEscapes(value)) {
       const decoded = percentDecode(value);

@@ -1,6 +1,6 @@
 import type { Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode } from './detect-util.js';
-import { lexSql, STATEMENT_KEYWORDS, type SqlToken } from './sql-lexer.js';
+import { lexSql, RESERVED_WORDS, STATEMENT_KEYWORDS, visitPlainWords, type SqlToken } from './sql-lexer.js';
 
 /**
  * The SQL injection grammar. A value is lexed in each context an injection can land in
@@ -976,6 +976,38 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
     for (const c of out) c.confidence = Math.min(1, c.confidence + (f.execComment ? 0.15 : 0.1));
   }
   return out;
+}
+
+/**
+ * Words that keep a plain value on the slow path: every reserved word, and every part of the
+ * names that score on their own, without a call or a keyword around them (OOB procedures such
+ * as `xp_cmdshell`, catalog names such as `information_schema.tables`).
+ */
+const PLAIN_BLOCKERS: ReadonlySet<string> = new Set([
+  ...RESERVED_WORDS,
+  ...[...OOB_NAMES, ...CATALOG_NAMES].flatMap((name) => name.split(/[.$]+/).filter(Boolean)),
+]);
+
+/**
+ * A value that starts with a number (any sign, any lexer form: `0x1f`, `1.e`, `2e5`) and an operator
+ * the plain set allows: the shape of the whole-value rule (`1-1`). Loose on purpose: it may match
+ * more than the lexer would read as `number operator`, never less.
+ */
+const NUMBER_THEN_OPERATOR = /^[\s-]*(?:0[xX][0-9a-fA-F]+|0[bB][01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d*)?)\s*[-/:@]/;
+
+/**
+ * Pre-filter: true when `value` provably yields no hit from `analyzeSql` at any sensitivity, so
+ * the lexer can be skipped. Such a value is made only of letters, digits and ` _.,:@/-`
+ * (no quote, so only the as-is context applies; no `(`, `;`, `=`, `*`, `#`, `%`, `+`, so no call,
+ * stacked query, comparison, block comment or encoded payload), has no reserved word (so every
+ * word lexes as a plain name) and no part of a name that scores alone. What is left can still
+ * form three rules, which are checked here: `@@version` (fingerprint variables), `x::int`
+ * (casts), and a whole value `1-1` / `2/2` (a number, an operator, a number).
+ */
+export function cannotBeSql(value: string): boolean {
+  if (value.includes('@@') || value.includes('::')) return false;
+  if (NUMBER_THEN_OPERATOR.test(value)) return false;
+  return visitPlainWords(value, (word) => !PLAIN_BLOCKERS.has(word));
 }
 
 export interface SqlAnalysis {

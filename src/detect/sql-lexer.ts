@@ -172,6 +172,19 @@ const KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Every word the lexer classifies as something other than a plain name (`n`) without looking at
+ * what follows it: keywords, set and logic operators, word operators and literal words.
+ */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set([
+  ...STATEMENT_KEYWORDS,
+  ...SET_OPERATORS,
+  ...LOGIC_WORDS,
+  ...OPERATOR_WORDS,
+  ...LITERAL_WORDS,
+  ...KEYWORDS,
+]);
+
+/**
  * Function names attackers call (time, error, file, string and system functions). A word glued
  * to `(` is a function call whatever its name; a known name is one even with spaces before `(`.
  */
@@ -514,6 +527,43 @@ export function lexSql(input: string, options: LexOptions = {}): LexResult {
   }
   return { tokens, truncated, mysqlExecComment };
 }
+
+/**
+ * Fast path for the pre-filter: if `input` is made only of `[A-Za-z0-9 _.,:@/-]`, calls `visit`
+ * with every word (upper-cased) the lexer could produce from it and returns true unless `visit`
+ * returns false; returns false at the first other character. Numbers are skipped exactly as
+ * `lexSql` skips them (so `0x41select` visits `SELECT`); words inside `--` comments and
+ * `@`/`:` variables are visited too, so the words visited are a superset of the lexer's words.
+ */
+export function visitPlainWords(input: string, visit: (word: string) => boolean): boolean {
+  const n = input.length;
+  let i = 0;
+  while (i < n) {
+    const c = input.charCodeAt(i);
+    const isDigit = c >= 48 && c <= 57;
+    if (isDigit || (c === 46 /* . */ && i + 1 < n && DIGIT.test(input[i + 1]!))) {
+      i = lexNumber(input, i);
+      continue;
+    }
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 /* _ */) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = input.charCodeAt(i);
+        if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57) || d === 95) i++;
+        else break;
+      }
+      if (!visit(input.slice(start, i).toUpperCase())) return false;
+      continue;
+    }
+    if (!PLAIN_PUNCTUATION.has(c)) return false;
+    i++;
+  }
+  return true;
+}
+
+/** ` .,:@/-` (char codes): the punctuation the plain fast path accepts besides word characters. */
+const PLAIN_PUNCTUATION: ReadonlySet<number> = new Set([...' .,:@/-'].map((ch) => ch.charCodeAt(0)));
 
 type Push = (type: SqlTokenType, text: string, pos: number, extra?: Partial<SqlToken>) => void;
 
