@@ -456,10 +456,35 @@ function mayRunCommand(value: string): boolean {
 }
 
 /**
- * Every `structural` pattern needs one of these characters, or the words `if` (cmd.exe `if
- * exist`) or `mkfifo` (reverse shell): a value with none of them cannot match any.
+ * Every `structural` pattern needs one of these characters or one of these words (read off the
+ * patterns: `/dev/tcp`, `bash -i`, `nc -e`, `mkfifo`, `if exist`, `cmd /c`, `certutil -urlcache`,
+ * `bitsadmin /transfer`, `regsvr32 /s`, `iex -`, `invoke-…`, `new-object`, `get-content`,
+ * `powershell -enc`, `/bin/`): a value with none of them cannot match any, so a long token such
+ * as a file part's body skips them all.
  */
-const STRUCTURAL_NEEDS = /[(/%\-:,.[\r\n=$<|'"]|if|mkfifo/i;
+const STRUCTURAL_NEEDS =
+  /[(%:,.[\r\n=$<|'"]|if|mkfifo|nc|bash|dev|bin|cmd|certutil|bitsadmin|regsvr32|iex|iwr|irm|iwmi|invoke-|start-process|powershell|(?:get|set|remove|new|add)-/i;
+
+/** Candidates of one form of the value (as sent, or percent-decoded), appended to `hits`. */
+function inspectValue(value: string, deadline: number, hits: Hit[]): void {
+  const cands = mayRunCommand(value) ? evaluate(value, deadline, false, 0) : [];
+  if (STRUCTURAL_NEEDS.test(value)) cands.push(...structural(value));
+  for (const q of ['"', "'"] as const) {
+    if (value.includes(q)) cands.push(...evaluate(q + value, deadline, true, 1));
+  }
+  if (cands.length === 0) return;
+  discountMarkdownCode(value, cands);
+  for (const c of cands) {
+    hits.push({
+      attackType: 'rce',
+      ruleId: c.rule.id,
+      severity: c.rule.severity,
+      confidence: Math.round(c.confidence * 100) / 100,
+      fragment: value.slice(c.from, Math.max(c.to, c.from + 1)),
+      reason: c.rule.reason,
+    });
+  }
+}
 
 export const rceDetector: Detector = {
   id: 'rce',
@@ -467,28 +492,9 @@ export const rceDetector: Detector = {
     const raw = point.value;
     if (raw.length < 2) return [];
     const hits: Hit[] = [];
-    const seen = new Set<string>();
-    for (const value of [raw, percentDecode(raw)]) {
-      if (seen.has(value)) continue;
-      seen.add(value);
-      const cands = mayRunCommand(value) ? evaluate(value, ctx.deadline, false, 0) : [];
-      if (STRUCTURAL_NEEDS.test(value)) cands.push(...structural(value));
-      for (const q of ['"', "'"] as const) {
-        if (value.includes(q)) cands.push(...evaluate(q + value, ctx.deadline, true, 1));
-      }
-      if (cands.length === 0) continue;
-      discountMarkdownCode(value, cands);
-      for (const c of cands) {
-        hits.push({
-          attackType: 'rce',
-          ruleId: c.rule.id,
-          severity: c.rule.severity,
-          confidence: Math.round(c.confidence * 100) / 100,
-          fragment: value.slice(c.from, Math.max(c.to, c.from + 1)),
-          reason: c.rule.reason,
-        });
-      }
-    }
-    return selectHits(hits, ctx.sensitivity, point.location);
+    inspectValue(raw, ctx.deadline, hits);
+    const decoded = percentDecode(raw);
+    if (decoded !== raw) inspectValue(decoded, ctx.deadline, hits);
+    return hits.length === 0 ? [] : selectHits(hits, ctx.sensitivity, point.location);
   },
 };
