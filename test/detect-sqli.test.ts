@@ -55,6 +55,8 @@ const ATTACKS: Array<[string, string]> = [
   // Keywords split by comments, for filters that strip comments.
   ['DR/**/OP/*bypass*/sampletable', 'ST-SQLI-010'],
   ['1 UN/**/ION SEL/**/ECT 1,2', 'ST-SQLI-001'],
+  // Two strings compared and the truth value compared again (JSON path probes).
+  [`'{"a":2,"c":[4,5,{"f":7}]}' < '$.c[2].f' = 7`, 'ST-SQLI-002'],
 ];
 
 const BENIGN = [
@@ -84,6 +86,8 @@ const BENIGN = [
   'DR/**/OP table',
   'see {note 1} or {note 2}',
   'a/*b*/c',
+  '1 < 2 < 3',
+  "'a' < 'b' and more",
 ];
 
 describe('sqli detector', () => {

@@ -661,6 +661,7 @@ const SQL_TYPES = new Set([
   'INT8',
 ]);
 const EQUALITIES = new Set(['=', '==', '!=', '<>', 'LIKE']);
+const ORDERINGS = new Set([...EQUALITIES, '<', '>', '<=', '>=']);
 const JSON_OPERATORS = new Set(['->', '->>', '#>', '#>>', '@>', '<@', '#-', '@?', '@@', '?|', '?&']);
 const CLAUSE_STARTS = new Set(['FROM', 'WHERE', 'HAVING', 'ORDER', 'GROUP']);
 
@@ -789,6 +790,18 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       const openEnded =
         a!.type === 's' && a!.closed === true && b!.type === 's' && !b!.closed && EQUALITIES.has(op.text);
       add(RULES.tautology, a!.text === b!.text || endsInComment || openEnded ? 0.65 : 0.45, 0, 3);
+    }
+    // `'{"a":2}' < '$.a' = 7`: two strings compared and the truth value compared again (JSON path probes).
+    const [, , , op2, c] = toks;
+    if (
+      toks.length === 5 &&
+      a?.type === 's' &&
+      b?.type === 's' &&
+      ORDERINGS.has(op?.text ?? '') &&
+      ORDERINGS.has(op2?.text ?? '') &&
+      isLiteral(c)
+    ) {
+      add(RULES.tautology, 0.65, 0, 5);
     }
   }
 
