@@ -434,16 +434,18 @@ function structural(value: string): Candidate[] {
 /**
  * Characters without which the tokenizer only splits a value at whitespace, `; | &` and
  * parentheses and keeps every word as written: no quote removal, escapes, carets, expansions,
- * brace or glob resolution, redirections or substitutions (see shell-tokenizer.ts).
+ * brace expansion, redirections or substitutions (see shell-tokenizer.ts). Globs (`* ? [`) only
+ * mark a word, which `globBinary` then resolves.
  */
-const SHELL_REWRITE = /['"\\^${}`*?[<>]/;
+const SHELL_REWRITE = /['"\\^${}`<>]/;
 // Exactly the tokenizer's separators (not `\s`), so that the pieces are its words.
 const PLAIN_SPLIT = /[ \t\v\f\n\r;|&()]+/;
 
 /**
  * Can `evaluate` return anything for this value? Without the characters above, every command
  * head is one of the value's pieces, and a command scores only when its head names a known
- * binary: a value none of whose pieces does cannot fire, so it skips the tokenizer.
+ * binary, directly or as a glob: a value none of whose pieces does cannot fire, so it skips the
+ * tokenizer.
  */
 function mayRunCommand(value: string): boolean {
   if (SHELL_REWRITE.test(value)) return true;
@@ -451,6 +453,7 @@ function mayRunCommand(value: string): boolean {
     if (piece === '') continue;
     const name = binaryName(piece);
     if (TIER1.has(name) || TIER2.has(name)) return true;
+    if (/[*?[]/.test(piece) && globBinary(piece) !== undefined) return true;
   }
   return false;
 }
