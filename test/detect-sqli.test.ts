@@ -57,6 +57,8 @@ const ATTACKS: Array<[string, string]> = [
   ['1 UN/**/ION SEL/**/ECT 1,2', 'ST-SQLI-001'],
   // Two strings compared and the truth value compared again (JSON path probes).
   [`'{"a":2,"c":[4,5,{"f":7}]}' < '$.c[2].f' = 7`, 'ST-SQLI-002'],
+  // An MSSQL bracket identifier left open at the end of the value.
+  [';truncate[xx', 'ST-SQLI-003'],
 ];
 
 const BENIGN = [
@@ -88,6 +90,8 @@ const BENIGN = [
   'a/*b*/c',
   '1 < 2 < 3',
   "'a' < 'b' and more",
+  'see [note',
+  'item;truncate[xx yy] later',
 ];
 
 describe('sqli detector', () => {

@@ -462,10 +462,18 @@ export function lexSql(input: string, options: LexOptions = {}): LexResult {
       continue;
     }
     if (c === '[') {
-      const end = input.indexOf(']', i + 1);
-      if (end > 0 && end - i < 130 && !/[\s'"]/.test(input.slice(i + 1, end))) {
+      // Bounded search: a bracket name is short, and `[[[[…` must stay linear.
+      const k = input.slice(i + 1, i + 130).indexOf(']');
+      const end = k < 0 ? -1 : i + 1 + k;
+      if (end > 0 && !/[\s'"]/.test(input.slice(i + 1, end))) {
         i = end + 1;
         push('n', input.slice(start, i), start);
+        continue;
+      }
+      // `;truncate [users`: an unterminated identifier runs to the end, like an unterminated string.
+      if (end < 0 && n - i < 130 && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(input.slice(i + 1))) {
+        i = n;
+        push('n', input.slice(start), start);
         continue;
       }
       i++;
