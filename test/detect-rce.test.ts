@@ -64,6 +64,35 @@ const BENIGN = [
 ];
 
 describe('rce detector', () => {
+  it('keeps every pattern behind the pre-filters (few special characters, keyword-led)', () => {
+    const cases: Array<[string, string]> = [
+      ['netcat -e sh', 'ST-RCE-005'],
+      ['mkfifo.nc', 'ST-RCE-005'],
+      ['x /dev/tcp/1.2.3.4/80', 'ST-RCE-005'],
+      ['socat x exec:y', 'ST-RCE-005'],
+      ['ifexist x', 'ST-RCE-006'],
+      ['if exist foo del foo', 'ST-RCE-006'],
+      ['rundll32 a,b', 'ST-RCE-006'],
+      ['iex -x', 'ST-RCE-007'],
+      ['get-content -path x', 'ST-RCE-007'],
+      ['[system.convert]::frombase64string', 'ST-RCE-007'],
+      ['alias ls=rm', 'ST-RCE-001'],
+      ['mail from: <a@b> rcpt to: <c@d>', 'ST-RCE-009'],
+      ['/bin/ab', 'ST-RCE-008'],
+      ['c?t x', 'ST-RCE-008'],
+      ['w* -la', 'ST-RCE-003'],
+    ];
+    for (const [value, rule] of cases) {
+      assert.ok(
+        inspect(value, 'paranoid').some((h) => h.ruleId === rule),
+        `${value} → ${rule}`,
+      );
+    }
+    // Values with none of the needed characters or words stay quiet.
+    for (const value of ['kids', 'PNGDATA-PNGDATA-PNGDATA', 'q=0.9,*/*', 'blue running shoes']) {
+      assert.deepEqual(inspect(value, 'paranoid'), [], value);
+    }
+  });
   for (const [payload, rule] of ATTACKS) {
     it(`flags ${JSON.stringify(payload)}`, () => {
       const hits = inspect(payload);

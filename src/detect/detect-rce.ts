@@ -459,14 +459,13 @@ function mayRunCommand(value: string): boolean {
 }
 
 /**
- * Every `structural` pattern needs one of these characters or one of these words (read off the
- * patterns: `/dev/tcp`, `bash -i`, `nc -e`, `mkfifo`, `if exist`, `cmd /c`, `certutil -urlcache`,
- * `bitsadmin /transfer`, `regsvr32 /s`, `iex -`, `invoke-…`, `new-object`, `get-content`,
- * `powershell -enc`, `/bin/`): a value with none of them cannot match any, so a long token such
- * as a file part's body skips them all.
+ * Every `structural` pattern needs one of these characters (`() {` of Shellshock and fork bombs,
+ * `$` of shell-only expansions, the line breaks of mail commands) or one of these words, read
+ * off the patterns: a value with none of them cannot match any, so prose, tokens, cookies,
+ * user agents and file bodies skip them all. Keep in step with `structural`.
  */
 const STRUCTURAL_NEEDS =
-  /[(%:,.[\r\n=$<|'"]|if|mkfifo|nc|bash|dev|bin|cmd|certutil|bitsadmin|regsvr32|iex|iwr|irm|iwmi|invoke-|start-process|powershell|(?:get|set|remove|new|add)-/i;
+  /[{$\r\n]|if|for|mkfifo|nc|netcat|bash|socat|curl|wget|dev|bin|cmd|comspec|certutil|bitsadmin|mshta|rundll32|regsvr32|iex|iwr|irm|iwmi|invoke-|start-process|download|convert|powershell|(?:get|set|remove|new|add)-|alias|mail/i;
 
 /** Candidates of one form of the value (as sent, or percent-decoded), appended to `hits`. */
 function inspectValue(value: string, deadline: number, hits: Hit[]): void {
