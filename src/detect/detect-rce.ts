@@ -451,7 +451,8 @@ function mayRunCommand(value: string): boolean {
   if (SHELL_REWRITE.test(value)) return true;
   for (const piece of value.split(PLAIN_SPLIT)) {
     if (piece === '') continue;
-    const name = binaryName(piece);
+    // A lower-case word is its own binary name (no path, extension, version or suite to strip).
+    const name = /[^a-z]/.test(piece) ? binaryName(piece) : piece;
     if (TIER1.has(name) || TIER2.has(name)) return true;
     if (/[*?[]/.test(piece) && globBinary(piece) !== undefined) return true;
   }
@@ -461,11 +462,11 @@ function mayRunCommand(value: string): boolean {
 /**
  * Every `structural` pattern needs one of these characters (`() {` of Shellshock and fork bombs,
  * `$` of shell-only expansions, the line breaks of mail commands) or one of these words, read
- * off the patterns: a value with none of them cannot match any, so prose, tokens, cookies,
+ * off the patterns with their word boundaries (so `consent` or `email` do not count): a value with none of them cannot match any, so prose, tokens, cookies,
  * user agents and file bodies skip them all. Keep in step with `structural`.
  */
 const STRUCTURAL_NEEDS =
-  /[{$\r\n]|if|for|mkfifo|nc|netcat|bash|socat|curl|wget|dev|bin|cmd|comspec|certutil|bitsadmin|mshta|rundll32|regsvr32|iex|iwr|irm|iwmi|invoke-|start-process|download|convert|powershell|(?:get|set|remove|new|add)-|alias|mail/i;
+  /[{$\r\n]|\bif|\bfor|\bmkfifo|\bnc|\bnetcat|\bbash|\bsocat|\bcurl|\bwget|\/dev\/|\/s?bin\/|\bcmd|%comspec%|\bcertutil|\bbitsadmin|\bmshta|\brundll32|\bregsvr32|\biex|\biwr|\birm|\biwmi|\binvoke-|\bstart-process|\.download|\[system\.convert\]|\bpowershell|new-object|\b(?:get|set|remove|new|add)-|\balias|\bmail/i;
 
 /** Candidates of one form of the value (as sent, or percent-decoded), appended to `hits`. */
 function inspectValue(value: string, deadline: number, hits: Hit[]): void {
