@@ -6,6 +6,7 @@ import type {
   Detector,
   DetectContext,
   Finding,
+  Hit,
   ResponseContext,
 } from '../core/model.js';
 import { decodeRequest } from '../decode/decode-request.js';
@@ -13,6 +14,19 @@ import { correlateFindings } from './detect-response-correlate.js';
 import { buildResponseView } from './detect-response-view.js';
 import { DETECTORS } from './detector-registry.js';
 import { isExcluded } from './exclusions.js';
+import { createPointCache, MAX_CACHED_VALUE_CHARS, type PointCache } from './point-cache.js';
+
+// One cache per (detector set, config): a worker has exactly one of each; tests that pass
+// their own detectors or config get caches of their own.
+const caches = new WeakMap<readonly Detector[], WeakMap<AnalysisConfig, PointCache>>();
+
+function pointCache(detectors: readonly Detector[], config: AnalysisConfig): PointCache {
+  let byConfig = caches.get(detectors);
+  if (!byConfig) caches.set(detectors, (byConfig = new WeakMap()));
+  let cache = byConfig.get(config);
+  if (!cache) byConfig.set(config, (cache = createPointCache(config.pointCacheSize)));
+  return cache;
+}
 
 /**
  * Decodes one exchange and runs every enabled detector over it, within the per-request
@@ -39,7 +53,20 @@ export function analyzeExchange(
     if (!detector.inspectRequest) continue;
     for (const f of detector.inspectRequest(request, ctx)) keep(f);
   }
+  const cache = config.pointCacheSize > 0 ? pointCache(detectors, config) : undefined;
   outer: for (const point of request.points) {
+    // Results depend on the value, where it sits and the request's host (RFI compares URLs
+    // with it): all three are in the key.
+    const key =
+      cache && point.value.length <= MAX_CACHED_VALUE_CHARS
+        ? `${exchange.host}\u0000${point.kind}\u0000${point.location}\u0000${point.value}`
+        : undefined;
+    const cached = key === undefined ? undefined : cache!.get(key);
+    if (cached) {
+      for (const hit of cached) keep({ ...hit, location: point.location, chain: point.chain });
+      continue;
+    }
+    const hits: Hit[] = [];
     for (const detector of enabled) {
       // The budget is checked between detector calls; detectors also watch ctx.deadline
       // inside their own loops so that one pathological value cannot run away.
@@ -48,10 +75,11 @@ export function analyzeExchange(
         break outer;
       }
       if (!detector.inspectPoint) continue;
-      for (const hit of detector.inspectPoint(point, ctx)) {
-        keep({ ...hit, location: point.location, chain: point.chain });
-      }
+      for (const hit of detector.inspectPoint(point, ctx)) hits.push(hit);
     }
+    // Only a point every detector finished with is remembered (a cut one is not a verdict).
+    if (key !== undefined && performance.now() <= deadline) cache!.set(key, hits);
+    for (const hit of hits) keep({ ...hit, location: point.location, chain: point.chain });
   }
   let reported = dedupeFindings(findings);
   if (exchange.response) {

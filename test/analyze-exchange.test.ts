@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveConfig } from '../src/config/config.js';
+import type { CapturedExchange, Detector, Point } from '../src/core/model.js';
+import { analyzeExchange } from '../src/detect/analyze-exchange.js';
+import { createPointCache, MAX_CACHED_VALUE_CHARS } from '../src/detect/point-cache.js';
+
+function exchange(target: string, host = 'a.example'): CapturedExchange {
+  return {
+    id: target,
+    requestId: target,
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host,
+    method: 'GET',
+    target,
+    httpVersion: '1.1',
+    headers: [],
+    body: new Uint8Array(0),
+    bodyTruncated: false,
+    bodyBytesSeen: 0,
+  };
+}
+
+/** A detector that flags values containing "evil" and records every value it was asked about. */
+function countingDetector() {
+  const seen: string[] = [];
+  const detector: Detector = {
+    id: 'counting',
+    inspectPoint(point: Point) {
+      if (!point.location.startsWith('query.')) return [];
+      seen.push(`${point.kind}:${point.value}`);
+      return point.value.includes('evil')
+        ? [
+            {
+              attackType: 'test',
+              ruleId: 'T-1',
+              severity: 'high',
+              confidence: 0.9,
+              fragment: point.value,
+              reason: 'evil',
+            },
+          ]
+        : [];
+    },
+  };
+  return { detector, seen };
+}
+
+describe('analyzeExchange point cache', () => {
+  it('judges a repeated value once per host and still reports it at every occurrence', () => {
+    const config = resolveConfig({ analysis: { limits: { budgetMs: 10_000 } } }).analysis;
+    const { detector, seen } = countingDetector();
+    const detectors = [detector];
+    const first = analyzeExchange(exchange('/?q=evil1&x=ok'), config, detectors);
+    const second = analyzeExchange(exchange('/p?q=evil1&x=ok'), config, detectors);
+    const otherHost = analyzeExchange(exchange('/?q=evil1&x=ok', 'b.example'), config, detectors);
+    for (const r of [first, second, otherHost]) {
+      assert.deepEqual(
+        r.findings.map((f) => [f.ruleId, f.location]),
+        [['T-1', 'query.q']],
+      );
+    }
+    // value + key of q and x, judged for a.example once and for b.example once.
+    assert.equal(seen.filter((v) => v === 'value:evil1').length, 2);
+    assert.equal(seen.filter((v) => v === 'value:ok').length, 2);
+  });
+
+  it('is off with pointCacheSize 0, and skips values too long to be worth caching', () => {
+    const off = resolveConfig({ analysis: { pointCacheSize: 0 } }).analysis;
+    const a = countingDetector();
+    analyzeExchange(exchange('/?q=evil'), off, [a.detector]);
+    analyzeExchange(exchange('/?q=evil'), off, [a.detector]);
+    assert.equal(a.seen.filter((v) => v === 'value:evil').length, 2);
+
+    const on = resolveConfig().analysis;
+    const b = countingDetector();
+    const long = `evil${'x'.repeat(MAX_CACHED_VALUE_CHARS)}`;
+    analyzeExchange(exchange(`/?q=${long}`), on, [b.detector]);
+    analyzeExchange(exchange(`/?q=${long}`), on, [b.detector]);
+    assert.equal(b.seen.filter((v) => v === `value:${long}`).length, 2);
+  });
+
+  it('does not remember a point whose analysis the budget cut short', () => {
+    const config = resolveConfig({ analysis: { limits: { budgetMs: 5 } } }).analysis;
+    let calls = 0;
+    const slow: Detector = {
+      id: 'slow',
+      inspectPoint(point) {
+        if (point.location !== 'query.q' || point.kind !== 'value') return [];
+        calls++;
+        const until = performance.now() + 20;
+        while (performance.now() < until) {
+          // burn the budget
+        }
+        return [];
+      },
+    };
+    // A detector that overran may have stopped early (they watch ctx.deadline), so what it
+    // returned is not a verdict to reuse: the second request asks again.
+    analyzeExchange(exchange('/?q=slow'), config, [slow]);
+    analyzeExchange(exchange('/?q=slow'), config, [slow]);
+    assert.equal(calls, 2);
+  });
+
+  it('evicts the least recently used entry', () => {
+    const cache = createPointCache(2);
+    cache.set('a', []);
+    cache.set('b', []);
+    cache.get('a');
+    cache.set('c', []);
+    assert.equal(cache.size, 2);
+    assert.ok(cache.get('a'));
+    assert.equal(cache.get('b'), undefined);
+    assert.ok(cache.get('c'));
+  });
+});
