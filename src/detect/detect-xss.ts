@@ -416,12 +416,21 @@ function variants(value: string): Array<[string, number]> {
   return out;
 }
 
+/**
+ * Without these (markup, quotes, calls, templates, schemes, the escapes `variants` undoes), the
+ * value is its only variant and `evaluate` can fire only through a sink name (assignments like
+ * `location=…`, `document.…` sources) or a whitespace-led handler probe (` onfocus=`): a value
+ * with neither, like a cookie or an Accept-Language header, is skipped.
+ */
+const MARKUP_OR_ESCAPE = /[<>:("'`{&\\%[*\uff01-\uff5e\u00bc\u00be]|\+AD/;
+
 export const xssDetector: Detector = {
   id: 'xss',
   inspectPoint(point, ctx) {
     const value = point.value;
     if (value.length < 4 || !/[<>:("'`={&\\%\uff1c\u00bc[*]|\+AD|^\s*(?:window|document|top)\s*\./.test(value))
       return [];
+    if (!MARKUP_OR_ESCAPE.test(value) && !/^\s/.test(value) && !mayReachSink(value)) return [];
     const hits: Hit[] = [];
     for (const [variant, penalty] of variants(value)) {
       for (const c of evaluate(variant, ctx.deadline)) {
