@@ -60,6 +60,22 @@ const BENIGN = [
 ];
 
 describe('xss detector', () => {
+  it('keeps the sink-name and handler-probe paths behind the pre-filter', () => {
+    const cases: Array<[string, string]> = [
+      [' onfocus=', 'ST-XSS-008'],
+      ['  onabcdefgh= ', 'ST-XSS-008'],
+      ['top.location=evil', 'ST-XSS-009'],
+      ['document.cookie', 'ST-XSS-009'],
+      ['\uff1cscript\uff1ealert(1)\uff1c/script\uff1e', 'ST-XSS-001'],
+    ];
+    for (const [value, rule] of cases) {
+      assert.ok(
+        inspect(value, 'paranoid').some((h) => h.ruleId === rule),
+        `${value} → ${rule}`,
+      );
+    }
+    assert.deepEqual(inspect('session=abc; theme=dark; consent=1', 'paranoid'), []);
+  });
   for (const [payload, rule] of ATTACKS) {
     it(`flags ${payload}`, () => {
       const hits = inspect(payload);
