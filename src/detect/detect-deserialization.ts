@@ -37,6 +37,11 @@ const JAVA_DANGEROUS_CLASS =
 const JAVA_PROCESS =
   /\bjava\.(?:[\w$]+\.)*(?:runtime|processbuilder)\b|\b(?:runtime|processbuilder)\.(?:[\w$]+\.)*(?:exec|start|getruntime)\b/i;
 
+/** `body.json.obj.@type` → `@type` (without splitting every location into an array). */
+function lastSegment(location: string): string {
+  return location.slice(location.lastIndexOf('.') + 1);
+}
+
 const TYPE_KEYS = /^(?:@type|\$type|@class|__type|javaclass|@c|\$class|class|type|_class)$/i;
 
 /**
@@ -44,7 +49,7 @@ const TYPE_KEYS = /^(?:@type|\$type|@class|__type|javaclass|@c|\$class|class|typ
  * of a type id, a class-loading parameter or a gadget argument) — not one mentioned in prose.
  */
 function checkJavaClassTokens(s: string, point: Point, add: ReturnType<typeof hitCollector>['add']): void {
-  const typeKey = TYPE_KEYS.test(point.location.split('.').pop() ?? '');
+  const typeKey = TYPE_KEYS.test(lastSegment(point.location));
   const re = /(?:^|[="'>:[(,])\s*((?:java|javax|org|com|sun|ognl)\.[\w$]+(?:\.[\w$]+)*)/gi;
   let m: RegExpExecArray | null;
   let n = 0;
@@ -180,7 +185,7 @@ export const deserializationDetector: Detector = {
     if (/\b(?:java|javax|org|com|sun|ognl)\./i.test(s)) checkJavaClassTokens(s, point, c.add);
     if (
       point.kind === 'value' &&
-      TYPE_KEYS.test(point.location.split('.').pop() ?? '') &&
+      TYPE_KEYS.test(lastSegment(point.location)) &&
       /^[\w$]+(?:\.[\w$]+){2,}(?:,\s*[\w.]+)*$/.test(trimmed)
     ) {
       if (
