@@ -70,11 +70,11 @@ describe('xss detector', () => {
     ];
     for (const [value, rule] of cases) {
       assert.ok(
-        inspect(value, 'paranoid').some((h) => h.ruleId === rule),
+        inspect(value, 'high').some((h) => h.ruleId === rule),
         `${value} → ${rule}`,
       );
     }
-    assert.deepEqual(inspect('session=abc; theme=dark; consent=1', 'paranoid'), []);
+    assert.deepEqual(inspect('session=abc; theme=dark; consent=1', 'high'), []);
   });
   for (const [payload, rule] of ATTACKS) {
     it(`flags ${payload}`, () => {
