@@ -68,7 +68,14 @@ describe('serve with an upstream HTTP sink', () => {
       assert.ok(fromCookie, 'the cookie injection is reported');
       assert.match(String(fromCookie.fragment), /^\[REDACTED/);
       assert.ok(!JSON.stringify(lines).includes("x' OR 1=1"));
-      assert.ok((await metricValue(app, 'shadowtap_reporter_delivered_detections_total')) >= 1);
+      // The upstream has the batch before the reporter has read its answer: wait for the count.
+      const until = Date.now() + 8000;
+      let delivered = 0;
+      while ((delivered = await metricValue(app, 'shadowtap_reporter_delivered_detections_total')) < 1) {
+        if (Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(delivered >= 1, 'the delivery is counted');
     } finally {
       await app.close();
       upstream.close();
