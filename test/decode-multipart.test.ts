@@ -1,49 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { performance } from 'node:perf_hooks';
-import { type Limits, resolveConfig } from '../src/config/config.js';
-import type { CapturedExchange, DecodedRequest, Point } from '../src/core/model.js';
-import { decodeRequest } from '../src/decode/decode-request.js';
-
-const LIMITS = resolveConfig({}).analysis.limits;
-
-function decode(
-  target: string,
-  headers: Array<[string, string]> = [],
-  body: string | Uint8Array = '',
-  limits: Partial<Limits> = {},
-): DecodedRequest {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const exchange: CapturedExchange = {
-    id: 'x1',
-    requestId: 'x1',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'shop.example',
-    method: bytes.length > 0 ? 'POST' : 'GET',
-    target,
-    httpVersion: '1.1',
-    headers,
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.length,
-  };
-  return decodeRequest(exchange, { ...LIMITS, ...limits }, performance.now() + 10_000);
-}
-
-/** Values at one location, in order. */
-function at(r: DecodedRequest, location: string, kind: Point['kind'] = 'value'): string[] {
-  return r.points.filter((p) => p.location === location && p.kind === kind).map((p) => p.value);
-}
-
-function find(r: DecodedRequest, location: string, value: string): Point | undefined {
-  return r.points.find((p) => p.location === location && p.value === value && p.kind === 'value');
-}
-
-function codes(r: DecodedRequest): string[] {
-  return r.anomalies.map((a) => a.code);
-}
+import { decode, at, find, codes } from './helpers/decode.js';
 
 /** A body as Chrome sends it (boundary style, header order). */
 const BOUNDARY = '----WebKitFormBoundary7MA4YWxkTrZu0gW';

@@ -1,0 +1,46 @@
+import { performance } from 'node:perf_hooks';
+import { type Limits, resolveConfig } from '../../src/config/config.js';
+import type { CapturedExchange, DecodedRequest, Point } from '../../src/core/model.js';
+import { decodeRequest } from '../../src/decode/decode-request.js';
+
+/** Default analysis limits, for tests that override a few. */
+export const LIMITS = resolveConfig({}).analysis.limits;
+
+/** Decodes one request built from its target, headers and body (default limits, no time pressure). */
+export function decode(
+  target: string,
+  headers: Array<[string, string]> = [],
+  body: string | Uint8Array = '',
+  limits: Partial<Limits> = {},
+): DecodedRequest {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const exchange: CapturedExchange = {
+    id: 'x1',
+    requestId: 'x1',
+    source: 'replay',
+    receivedAt: 0,
+    clientIp: '192.0.2.1',
+    host: 'shop.example',
+    method: bytes.length > 0 ? 'POST' : 'GET',
+    target,
+    httpVersion: '1.1',
+    headers,
+    body: bytes,
+    bodyTruncated: false,
+    bodyBytesSeen: bytes.length,
+  };
+  return decodeRequest(exchange, { ...LIMITS, ...limits }, performance.now() + 10_000);
+}
+
+/** Values at one location, in order. */
+export function at(r: DecodedRequest, location: string, kind: Point['kind'] = 'value'): string[] {
+  return r.points.filter((p) => p.location === location && p.kind === kind).map((p) => p.value);
+}
+
+export function find(r: DecodedRequest, location: string, value: string): Point | undefined {
+  return r.points.find((p) => p.location === location && p.value === value && p.kind === 'value');
+}
+
+export function codes(r: DecodedRequest): string[] {
+  return r.anomalies.map((a) => a.code);
+}
