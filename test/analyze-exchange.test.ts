@@ -104,15 +104,24 @@ describe('analyzeExchange point cache', () => {
     assert.equal(calls, 2);
   });
 
-  it('evicts the least recently used entry', () => {
-    const cache = createPointCache(2);
+  it('keeps recently used entries and drops the ones not used for two generations', () => {
+    const cache = createPointCache(4); // generations of 2 entries
     cache.set('a', []);
-    cache.set('b', []);
-    cache.get('a');
+    cache.set('b', []); // young full: {a, b} becomes old
     cache.set('c', []);
-    assert.equal(cache.size, 2);
-    assert.ok(cache.get('a'));
+    assert.ok(cache.get('a')); // promoted: young {c, a} becomes old, {a, b} dropped
+    cache.set('d', []);
+    cache.set('e', []); // young {d, e} becomes old, {c, a} dropped
     assert.equal(cache.get('b'), undefined);
-    assert.ok(cache.get('c'));
+    assert.equal(cache.get('c'), undefined);
+    assert.ok(cache.get('e'), 'an entry of the old generation is still served');
+    assert.ok(cache.size <= 4);
+  });
+
+  it('holds nothing when its size is 0', () => {
+    const cache = createPointCache(0);
+    cache.set('a', []);
+    assert.equal(cache.get('a'), undefined);
+    assert.equal(cache.size, 0);
   });
 });
