@@ -22,8 +22,8 @@ export interface Shadowtap {
   readonly metrics: CoreMetrics;
   readonly hub: StreamHub;
   readonly admission: Admission;
-  /** Bound ports (useful when the config asked for port 0). */
-  readonly ports: { shadow: number; grpc: number; admin: number };
+  /** Bound ports (useful when the config asked for port 0); shadowH2c is undefined when shadow.h2cPort is false. */
+  readonly ports: { shadow: number; shadowH2c: number | undefined; grpc: number; admin: number };
   /** Graceful stop: stop accepting, drain the queue, end streams, all within shutdownTimeoutMs. */
   close(): Promise<void>;
 }
@@ -71,8 +71,8 @@ export async function startShadowtap(
     pool,
     metrics,
     logger: logger.child({ component: 'admission' }),
-    onResult: (exchange, result, options) => {
-      if (options.publish !== false) publisher.publish(exchange, result);
+    onResult: (result, options, exchange) => {
+      if (options.publish !== false && result.findings.length > 0) publisher.publish(exchange(), result);
     },
   });
   let closing = false;
@@ -127,7 +127,7 @@ export async function startShadowtap(
     logger: logger.child({ component: 'admin' }),
   });
 
-  const [shadowPort, grpcPort, adminPort] = await Promise.all([listener.start(), grpc.start(), admin.start()]);
+  const [shadowPorts, grpcPort, adminPort] = await Promise.all([listener.start(), grpc.start(), admin.start()]);
   const timeout = config.shutdownTimeoutMs;
 
   return {
@@ -135,7 +135,7 @@ export async function startShadowtap(
     metrics,
     hub,
     admission,
-    ports: { shadow: shadowPort, grpc: grpcPort, admin: adminPort },
+    ports: { shadow: shadowPorts.shared, shadowH2c: shadowPorts.h2c, grpc: grpcPort, admin: adminPort },
     async close() {
       if (closing) return;
       closing = true;

@@ -3,6 +3,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { SERVE_HELP, serveOverrides } from '../src/cli/cmd-serve.js';
+import { loadConfig, resolveConfig } from '../src/config/config.js';
 import type { Shadowtap } from '../src/server.js';
 import { Source } from '../src/gen/shadowtap/v1/detection.js';
 import { metricValue, startTestServer, subscribe, waitForSubscribers } from './helpers/start-server.js';
@@ -201,6 +203,260 @@ describe('admission under overload', () => {
       }
       assert.equal(await metricValue(app, 'shadowtap_received_total'), 300);
       assert.equal(analyzed + shed, 300);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** Opens an h2c session and waits for the server's SETTINGS (the connection is admitted). */
+function h2Session(port: number): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.once('error', reject);
+    session.once('close', () => reject(new Error('session closed before SETTINGS')));
+    session.once('remoteSettings', () => resolve(session));
+  });
+}
+
+/** One stream on an open session; resolves with the status. */
+function h2Stream(
+  session: http2.ClientHttp2Session,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':path': path, ':method': body ? 'POST' : 'GET', ...headers });
+    let status = 0;
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.resume();
+    req.on('end', () => resolve(status));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('dedicated h2c port (shadow.h2cPort)', () => {
+  let app: Shadowtap;
+  before(async () => {
+    app = await startTestServer();
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  it('is bound next to the shared port', () => {
+    assert.equal(typeof app.ports.shadowH2c, 'number');
+    assert.ok(app.ports.shadowH2c! > 0);
+    assert.notEqual(app.ports.shadowH2c, app.ports.shadow);
+  });
+
+  it('mirrored SQLi reaches a subscriber with host and client IP', async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    const status = await h2Request(app.ports.shadowH2c!, `/search?q=${encodeURIComponent("x' OR 1=1--")}`, {
+      'x-request-id': 'req-h2c-port-1',
+      'x-forwarded-for': '203.0.113.9',
+    });
+    assert.equal(status, 204);
+    await sub.until(() => sub.detections().some((d) => d.requestId === 'req-h2c-port-1'));
+    const d = sub.detections().find((x) => x.requestId === 'req-h2c-port-1')!;
+    assert.equal(d.attackType, 'sqli');
+    assert.equal(d.location, 'query.q');
+    assert.equal(d.host, 'api.example.com:8443');
+    assert.equal(d.clientIp, '203.0.113.9');
+    assert.equal(d.source, Source.SOURCE_MIRROR);
+    sub.close();
+  });
+
+  it('many concurrent streams on one session: all answered, all counted, only the attacks detected', async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    const received = await metricValue(app, 'shadowtap_received_total');
+    const session = await h2Session(app.ports.shadowH2c!);
+    const n = 200;
+    const statuses = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        h2Stream(
+          session,
+          i % 50 === 0 ? `/q?id=${encodeURIComponent(`${i}' OR 1=1--`)}` : `/orders?page=${i}`,
+          { ':authority': 'shop.example.com', 'x-request-id': `many-${i}`, 'content-type': 'application/json' },
+          JSON.stringify({ note: `order ${i}`, qty: i % 7 }),
+        ),
+      ),
+    );
+    session.close();
+    assert.deepEqual(new Set(statuses), new Set([204]));
+    assert.equal(await metricValue(app, 'shadowtap_received_total'), received + n);
+    // Four attacks (i = 0, 50, 100, 150); everything analysed or shed before the benign check.
+    await sub.until(() => sub.detections().filter((d) => d.requestId.startsWith('many-')).length >= 4);
+    await waitFor('the batch to be analysed or shed', async () => {
+      const done =
+        (await metricValue(app, 'shadowtap_analyzed_total')) + (await metricValue(app, 'shadowtap_shed_total'));
+      return (
+        done >=
+        (await metricValue(app, 'shadowtap_received_total')) - (await metricValue(app, 'shadowtap_rejected_total'))
+      );
+    });
+    const ids = new Set(sub.detections().flatMap((d) => (d.requestId.startsWith('many-') ? [d.requestId] : [])));
+    assert.deepEqual([...ids].sort(), ['many-0', 'many-100', 'many-150', 'many-50']);
+    sub.close();
+  });
+
+  it('a benign request produces no detection', async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    const session = await h2Session(app.ports.shadowH2c!);
+    assert.equal(
+      await h2Stream(
+        session,
+        '/products?category=shoes&sort=price&q=running+shoes',
+        { ':authority': 'shop.example.com', 'x-request-id': 'h2c-benign', 'content-type': 'application/json' },
+        JSON.stringify({ note: "Please leave it at the door, I'll be out", qty: 2 }),
+      ),
+      204,
+    );
+    // Same session, after the benign one: once the marker is detected, the benign one was analysed too.
+    await h2Stream(session, `/x?id=${encodeURIComponent("' OR 1=1--")}`, {
+      ':authority': 'shop.example.com',
+      'x-request-id': 'h2c-marker',
+    });
+    session.close();
+    await sub.until(() => sub.detections().some((d) => d.requestId === 'h2c-marker'));
+    assert.deepEqual(
+      sub.detections().filter((d) => d.requestId === 'h2c-benign'),
+      [],
+    );
+    sub.close();
+  });
+
+  it('answers a marked health probe with 200, an unmarked /readyz with the mirror status', async () => {
+    const session = await h2Session(app.ports.shadowH2c!);
+    assert.equal(await h2Stream(session, '/readyz', { 'x-shadowtap-health-check': '1' }), 200);
+    assert.equal(await h2Stream(session, '/readyz'), 204);
+    session.close();
+  });
+
+  it('HTTP/1.1 sent to the h2c-only port is a counted session error, and the port keeps serving', async () => {
+    const before = await metricValue(app, 'shadowtap_rejected_total', { reason: 'h2_session_error' });
+    const reply = await rawRequest(app.ports.shadowH2c!, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.doesNotMatch(reply, /^HTTP\/1/);
+    await waitFor('the rejection', async () => {
+      return (await metricValue(app, 'shadowtap_rejected_total', { reason: 'h2_session_error' })) === before + 1;
+    });
+    assert.equal(await h2Request(app.ports.shadowH2c!, '/still-alive'), 204);
+  });
+});
+
+describe('dedicated h2c port: connection budget and shutdown', () => {
+  it(
+    'shadow.maxConnections is one budget over both ports; the excess is closed and counted',
+    { timeout: 15000 },
+    async () => {
+      const app = await startTestServer({ shadow: { maxConnections: 2 } });
+      const open: http2.ClientHttp2Session[] = [];
+      try {
+        // One connection on each port fills the budget of 2.
+        open.push(await h2Session(app.ports.shadow), await h2Session(app.ports.shadowH2c!));
+        const before = await metricValue(app, 'shadowtap_rejected_total', { reason: 'max_connections' });
+        // The third is closed by the server (the test would time out otherwise).
+        await new Promise<void>((resolve) => {
+          const s = net.connect(app.ports.shadowH2c!, '127.0.0.1');
+          s.on('error', () => {});
+          s.on('close', () => resolve());
+        });
+        assert.equal(await metricValue(app, 'shadowtap_rejected_total', { reason: 'max_connections' }), before + 1);
+        // A slot frees up when a connection closes.
+        const first = open.shift()!;
+        await new Promise<void>((resolve) => {
+          first.once('close', () => resolve());
+          first.close();
+        });
+        await waitFor('a free slot', async () => {
+          try {
+            const s = await h2Session(app.ports.shadowH2c!);
+            open.push(s);
+            return (await h2Stream(s, '/after')) === 204;
+          } catch {
+            return false;
+          }
+        });
+      } finally {
+        for (const s of open) s.destroy();
+        await app.close();
+      }
+    },
+  );
+
+  it('h2c: close() answers probes 503 during shutdown, lets in-flight streams finish and ends stuck sessions', async () => {
+    const app = await startTestServer({ shutdownTimeoutMs: 600 });
+    const probeSession = await h2Session(app.ports.shadowH2c!);
+    const stuckSession = await h2Session(app.ports.shadowH2c!);
+    stuckSession.on('error', () => {});
+    // A probe whose body is still open when shutdown starts; a stream that never ends its body.
+    const probe = probeSession.request({ ':path': '/readyz', ':method': 'POST', 'x-shadowtap-health-check': '1' });
+    const probeStatus = new Promise<number>((resolve, reject) => {
+      probe.on('response', (h) => resolve(Number(h[':status'])));
+      probe.on('error', reject);
+    });
+    probe.resume();
+    probe.write('x');
+    const stuck = stuckSession.request({ ':path': '/upload', ':method': 'POST' });
+    stuck.on('error', () => {});
+    stuck.write('partial body');
+    const stuckClosed = new Promise<void>((resolve) => stuckSession.once('close', () => resolve()));
+    const goaway = new Promise<void>((resolve) => probeSession.once('goaway', () => resolve()));
+    // A PING answered after the stream's frames: the server has both streams before shutdown starts.
+    const pinged = (s: http2.ClientHttp2Session) => new Promise<void>((resolve) => s.ping(() => resolve()));
+    await Promise.all([pinged(probeSession), pinged(stuckSession)]);
+    const closing = app.close();
+    await goaway;
+    probe.end();
+    assert.equal(await probeStatus, 503);
+    await closing;
+    await stuckClosed;
+    probeSession.destroy();
+  });
+});
+
+describe('shadow.h2cPort config and --shadow-h2c-port', () => {
+  it('defaults to 8081, clear of the other default ports', () => {
+    const c = resolveConfig({});
+    assert.equal(c.shadow.h2cPort, 8081);
+    assert.equal(new Set([c.shadow.port, c.shadow.h2cPort, c.grpc.port, c.admin.port]).size, 4);
+  });
+
+  it('accepts a port, 0 (ephemeral) or false (disabled); rejects the shared port and non-ports', () => {
+    assert.equal(resolveConfig({ shadow: { h2cPort: 9443 } }).shadow.h2cPort, 9443);
+    assert.equal(resolveConfig({ shadow: { port: 0, h2cPort: 0 } }).shadow.h2cPort, 0);
+    assert.equal(resolveConfig({ shadow: { h2cPort: false } }).shadow.h2cPort, false);
+    assert.throws(() => resolveConfig({ shadow: { port: 8080, h2cPort: 8080 } }), /shadow\.h2cPort: must differ/);
+    assert.throws(() => resolveConfig({ shadow: { h2cPort: 70000 } }), /shadow\.h2cPort/);
+    assert.throws(() => resolveConfig({ shadow: { h2cPort: true as never } }), /shadow\.h2cPort: expected a port/);
+  });
+
+  it('--shadow-h2c-port and SHADOWTAP_SHADOW_H2C_PORT set it; flags win over the environment', () => {
+    const env = { SHADOWTAP_SHADOW_H2C_PORT: '9001' };
+    assert.equal(loadConfig({ env }).shadow.h2cPort, 9001);
+    assert.equal(loadConfig({ env, overrides: serveOverrides({ 'shadow-h2c-port': '9002' }) }).shadow.h2cPort, 9002);
+    assert.equal(loadConfig({ overrides: serveOverrides({ 'shadow-h2c-port': 'false' }) }).shadow.h2cPort, false);
+    assert.match(SERVE_HELP, /--shadow-h2c-port N/);
+  });
+
+  it('h2cPort false: only the shared port is bound, and it still serves h2c', async () => {
+    const app = await startTestServer({ shadow: { h2cPort: false } });
+    try {
+      assert.equal(app.ports.shadowH2c, undefined);
+      assert.equal(await h2Request(app.ports.shadow, '/shared-h2c'), 204);
     } finally {
       await app.close();
     }

@@ -7,12 +7,14 @@ import { setOverrides } from './cli-flags.js';
 
 export const SERVE_HELP = `Usage: shadowtap serve [options]
 
-Starts the shadow listener (mirrored HTTP/1.1 + h2c), the detection worker pool, the gRPC
-server (DetectionService) and the admin server (/metrics, /healthz, /readyz).
+Starts the shadow listener (mirrored HTTP/1.1 + h2c; h2c only, the fast path, on its own
+port), the detection worker pool, the gRPC server (DetectionService) and the admin server
+(/metrics, /healthz, /readyz).
 
 Options:
   -c, --config FILE        YAML config file (defaults are built in; see README)
       --shadow-port N      shadow listener port            (shadow.port, default 8080)
+      --shadow-h2c-port N  dedicated h2c port, false = off (shadow.h2cPort, default 8081)
       --grpc-port N        gRPC port                       (grpc.port, default 50051)
       --admin-port N       admin port                      (admin.port, default 9090)
       --set KEY=VALUE      set any config key, e.g. --set analysis.sensitivity=high (repeatable)
@@ -26,12 +28,14 @@ Precedence: defaults < config file < environment < flags.
 /** Parses serve's flags into dotted config overrides. */
 export function serveOverrides(values: {
   'shadow-port'?: string | undefined;
+  'shadow-h2c-port'?: string | undefined;
   'grpc-port'?: string | undefined;
   'admin-port'?: string | undefined;
   set?: string[] | undefined;
 }): Record<string, unknown> {
   const overrides = setOverrides(values.set);
   if (values['shadow-port'] !== undefined) overrides['shadow.port'] = values['shadow-port'];
+  if (values['shadow-h2c-port'] !== undefined) overrides['shadow.h2cPort'] = values['shadow-h2c-port'];
   if (values['grpc-port'] !== undefined) overrides['grpc.port'] = values['grpc-port'];
   if (values['admin-port'] !== undefined) overrides['admin.port'] = values['admin-port'];
   return overrides;
@@ -43,6 +47,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       'shadow-port': { type: 'string' },
+      'shadow-h2c-port': { type: 'string' },
       'grpc-port': { type: 'string' },
       'admin-port': { type: 'string' },
       set: { type: 'string', multiple: true },

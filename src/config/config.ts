@@ -120,18 +120,30 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default('0.0.0.0'),
       port: port.default(8080),
+      /**
+       * Dedicated h2c (HTTP/2 prior knowledge) port, the fast path for HTTP/2 mirrors: sockets
+       * go straight to the HTTP/2 session, no protocol peek. `false` disables it; the shared
+       * port keeps serving h2c either way. 8081 is next to shadow.port and clear of grpc/admin.
+       */
+      h2cPort: z
+        .union([port, z.literal(false)], { error: 'expected a port 0-65535, or false to disable' })
+        .default(8081),
       /** Idle socket timeout, ms. Envoy keeps shadow connections pooled. */
       idleTimeoutMs: positiveInt.default(60000),
       /** Time allowed to receive one whole request, ms (slowloris guard). */
       requestTimeoutMs: positiveInt.default(30000),
       /** Max bytes of the request head (Node's maxHeaderSize). */
       maxHeaderBytes: positiveInt.default(64 * 1024),
-      /** Concurrent connections accepted; more are closed at once and counted. */
+      /** Concurrent connections accepted, both ports together; more are closed at once and counted. */
       maxConnections: positiveInt.default(10000),
       /** X-Forwarded-For entries to skip from the right (Envoy's xff_num_trusted_hops). */
       xffTrustedHops: z.number().int().min(0).max(16).default(0),
       /** Status answered to the mirror (Envoy ignores it; 204 keeps it small). */
       responseStatus: z.number().int().min(200).max(599).default(204),
+    })
+    .refine((s) => s.h2cPort === false || s.h2cPort === 0 || s.h2cPort !== s.port, {
+      message: 'must differ from shadow.port (the shared port already serves h2c; false disables this one)',
+      path: ['h2cPort'],
     })
     .prefault({}),
   grpc: z

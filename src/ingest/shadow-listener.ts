@@ -10,11 +10,23 @@ import type { CapturedExchange, HeaderList } from '../core/model.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { clientAddress, stripShadowSuffix } from './client-address.js';
 
-/** The shadow cluster endpoint: HTTP/1.1 and h2c (prior knowledge) on one port. */
+/** Bound ports of the shadow listener. */
+export interface ShadowPorts {
+  /** The shared port (shadow.port): HTTP/1.1 and h2c prior knowledge, told apart by peeking. */
+  shared: number;
+  /** The dedicated h2c port (shadow.h2cPort), or undefined when disabled. */
+  h2c: number | undefined;
+}
+
+/**
+ * The shadow cluster endpoint: HTTP/1.1 and h2c (prior knowledge) on one shared port, and
+ * optionally h2c only on a dedicated port. Both feed the same request handler, counters,
+ * connection budget and idle timeouts.
+ */
 export interface ShadowListener {
-  /** Starts listening; resolves with the bound port. */
-  start(): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish within timeoutMs, then destroys sockets. */
+  /** Starts listening on every configured port; resolves with the bound ports. */
+  start(): Promise<ShadowPorts>;
+  /** Stops accepting on both ports, lets in-flight requests finish within timeoutMs, then destroys sockets. */
   close(timeoutMs: number): Promise<void>;
 }
 
@@ -35,8 +47,10 @@ function headerList(raw: string[]): HeaderList {
 
 /**
  * Node's HTTP/2 session reads from the socket's native handle, so bytes already read into
- * JS land cannot be unshifted back for it. h2c connections therefore get a Duplex that
- * replays the peeked preface and then forwards the socket, with back-pressure both ways.
+ * JS land cannot be unshifted back for it. h2c connections on the shared port therefore get
+ * a Duplex that replays the peeked preface and then forwards the socket, with back-pressure
+ * both ways. Every byte then crosses a JSStreamSocket on the main thread, which is why the
+ * dedicated h2c port (no peek, native socket) is the fast path.
  */
 function replayingDuplex(socket: Socket, head: Buffer): Duplex {
   const duplex = new Duplex({
@@ -213,12 +227,24 @@ export function createShadowListener(opts: {
     (session as { destroy?: () => void } | undefined)?.destroy?.();
   });
 
-  // One port for both protocols: peek at the first bytes. h2c with prior knowledge starts
-  // with the HTTP/2 connection preface; anything else is HTTP/1.x.
-  const tcp = net.createServer({ noDelay: true }, (socket) => {
+  // One connection budget for both ports: shadow.maxConnections bounds the process's sockets
+  // (file descriptors, session memory), so enabling the h2c port must not double it.
+  const admit = (socket: Socket): boolean => {
+    if (sockets.size >= config.maxConnections) {
+      reject('max_connections');
+      socket.destroy();
+      return false;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    return true;
+  };
+
+  // The shared port serves both protocols: peek at the first bytes. h2c with prior knowledge
+  // starts with the HTTP/2 connection preface; anything else is HTTP/1.x.
+  const tcp = net.createServer({ noDelay: true }, (socket) => {
+    if (!admit(socket)) return;
     socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -240,24 +266,45 @@ export function createShadowListener(opts: {
     };
     socket.on('data', onData);
   });
-  tcp.maxConnections = config.maxConnections;
-  tcp.on('drop', () => reject('max_connections'));
+
+  // The dedicated h2c port: the accepted native socket goes straight to the HTTP/2 session
+  // (no peek, no JS Duplex), so nghttp2 reads the kernel socket directly. A net server that
+  // emits 'connection' costs the same per connection as http2.Server listening itself
+  // (measured, docs/architecture.md) and lets the shared connection budget run first.
+  const h2cPort = config.h2cPort === false ? undefined : config.h2cPort;
+  const h2cTcp =
+    h2cPort === undefined
+      ? undefined
+      : net.createServer({ noDelay: true }, (socket) => {
+          if (admit(socket)) h2.emit('connection', socket);
+        });
+
+  const listen = (server: net.Server, port: number, what: string): Promise<number> =>
+    new Promise<number>((resolve, reject_) => {
+      server.once('error', reject_);
+      server.listen(port, config.host, () => {
+        server.off('error', reject_);
+        const bound = (server.address() as AddressInfo).port;
+        logger.info({ host: config.host, port: bound }, `shadow listener listening (${what})`);
+        resolve(bound);
+      });
+    });
 
   return {
-    start() {
-      return new Promise<number>((resolve, reject_) => {
-        tcp.once('error', reject_);
-        tcp.listen(config.port, config.host, () => {
-          tcp.off('error', reject_);
-          const port = (tcp.address() as AddressInfo).port;
-          logger.info({ host: config.host, port }, 'shadow listener listening (HTTP/1.1 + h2c)');
-          resolve(port);
-        });
-      });
+    async start() {
+      const shared = await listen(tcp, config.port, 'HTTP/1.1 + h2c');
+      if (h2cTcp === undefined || h2cPort === undefined) return { shared, h2c: undefined };
+      try {
+        return { shared, h2c: await listen(h2cTcp, h2cPort, 'h2c only') };
+      } catch (err) {
+        tcp.close();
+        throw err;
+      }
     },
     close(timeoutMs) {
       return new Promise<void>((resolve) => {
         tcp.close();
+        h2cTcp?.close();
         // Keep-alive sockets would hold close() forever: idle HTTP/1.1 connections are closed
         // now, HTTP/2 sessions get a GOAWAY (in-flight streams finish), and whatever is still
         // open at the deadline is destroyed.

@@ -13,7 +13,8 @@ import type { Detection } from '../../src/gen/shadowtap/v1/detection.js';
 export async function startTestServer(options: Options = {}): Promise<Shadowtap> {
   const base: Options = {
     log: { level: 'silent' },
-    shadow: { host: '127.0.0.1', port: 0 },
+    // Both shadow ports ephemeral: app.ports.shadow (shared) and app.ports.shadowH2c (h2c only).
+    shadow: { host: '127.0.0.1', port: 0, h2cPort: 0 },
     grpc: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     admission: { workers: 1 },
