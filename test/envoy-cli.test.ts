@@ -25,6 +25,24 @@ describe('shadowtap gen-envoy', () => {
     assert.equal(await runGenEnvoy(['--help'], c.io), 0);
     assert.match(c.out(), /--ext-proc MODE/);
     assert.match(c.out(), /--output FORMAT/);
+    assert.match(c.out(), /--shadow-h2c-port N/);
+  });
+
+  it('--shadow-h2c-port: the HTTP/2 mirror cluster targets it, --shadow-protocol http1 the shared port', async () => {
+    const h2 = capture();
+    assert.equal(await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001'], h2.io), 0);
+    assert.match(h2.out(), /port_value: 7001\n/);
+    assert.doesNotMatch(h2.out(), /port_value: 7000\n/);
+    const h1 = capture();
+    assert.equal(
+      await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001', '--shadow-protocol', 'http1'], h1.io),
+      0,
+    );
+    assert.match(h1.out(), /port_value: 7000\n/);
+    assert.doesNotMatch(h1.out(), /port_value: 7001\n/);
+    const bad = capture();
+    assert.equal(await runGenEnvoy(['--shadow-h2c-port', 'x'], bad.io), 2);
+    assert.match(bad.err(), /--shadow-h2c-port must be a number/);
   });
 
   it('prints the default snippet, which validate-envoy accepts', async () => {

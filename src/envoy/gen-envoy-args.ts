@@ -37,7 +37,10 @@ shadowtap
   --shadowtap HOST             a shadowtap replica (repeat for several); IPs → STATIC cluster,
                                names → STRICT_DNS (default 127.0.0.1)
   --discovery MODE             auto (default) | static | strict-dns
-  --shadow-port N              shadow listener port (default 8080)
+  --shadow-port N              shared shadow listener port, HTTP/1.1 + h2c (default 8080):
+                               the target of --shadow-protocol http1 and NGINX
+  --shadow-h2c-port N          dedicated h2c port (shadow.h2cPort, default 8081): the target of
+                               --shadow-protocol http2; pass the shadow port when h2cPort is off
   --grpc-port N                gRPC / ext_proc port (default 50051)
   --admin-port N               admin port with /readyz (default 9090)
   --cluster-prefix NAME        cluster names NAME and NAME_ext_proc (default shadowtap)
@@ -52,7 +55,7 @@ Mirroring
   --disable-shadow-host-suffix-append
                                keep the Host of copies (no "-shadow"; Envoy 1.31+)
   --shadow-host-rewrite HOST   literal Host for copies (Envoy 1.36+, needs --envoy-version 1.36)
-  --shadow-protocol P          http2 (default, h2c) | http1
+  --shadow-protocol P          http2 (default, h2c to --shadow-h2c-port) | http1 (to --shadow-port)
 
 ext_proc
   --ext-proc MODE              off (default) | observability | inline | blocking
@@ -69,7 +72,7 @@ ext_proc
 
 Cluster behaviour
   --lb POLICY                  auto (RING_HASH with several replicas) | ring-hash | round-robin | least-request
-  --health-check TARGET        shadow (default: GET /readyz on the shadow port, any 2xx) |
+  --health-check TARGET        shadow (default: GET /readyz on the mirror's port, any 2xx) |
                                admin (/readyz on the admin port; needs admin.host reachable) | none
   --connect-timeout-ms N       default 250
   --max-requests N             mirror cluster concurrent requests (default 1024)
@@ -142,6 +145,7 @@ export function parseGenEnvoyArgs(argv: readonly string[]): GenEnvoyRequest {
         shadowtap: { type: 'string', multiple: true },
         discovery: { type: 'string' },
         'shadow-port': { type: 'string' },
+        'shadow-h2c-port': { type: 'string' },
         'grpc-port': { type: 'string' },
         'admin-port': { type: 'string' },
         'cluster-prefix': { type: 'string' },
@@ -195,6 +199,7 @@ export function parseGenEnvoyArgs(argv: readonly string[]): GenEnvoyRequest {
     addresses: values['shadowtap'] as string[] | undefined,
     discovery: oneOf('discovery', s('discovery'), ['auto', 'static', 'strict-dns'] as const),
     shadowPort: int('shadow-port', s('shadow-port')),
+    shadowH2cPort: int('shadow-h2c-port', s('shadow-h2c-port')),
     grpcPort: int('grpc-port', s('grpc-port')),
     adminPort: int('admin-port', s('admin-port')),
     clusterPrefix: s('cluster-prefix'),

@@ -27,8 +27,10 @@ export interface GenEnvoyOptions {
   addresses: string[];
   /** 'auto': STATIC when every address is an IP literal, else STRICT_DNS. */
   discovery: 'auto' | 'static' | 'strict-dns';
-  /** shadowtap's shadow listener port (HTTP/1.1 + h2c), config shadow.port. */
+  /** shadowtap's shared shadow listener port (HTTP/1.1 + h2c), config shadow.port: HTTP/1.1 copies go here. */
   shadowPort: number;
+  /** shadowtap's dedicated h2c port, config shadow.h2cPort: HTTP/2 copies go here (the fast path). */
+  shadowH2cPort: number;
   /** shadowtap's gRPC port (ext_proc), config grpc.port. */
   grpcPort: number;
   /** shadowtap's admin port (/readyz), config admin.port. */
@@ -51,7 +53,7 @@ export interface GenEnvoyOptions {
   disableShadowHostSuffixAppend: boolean;
   /** Literal Host for copies (RequestMirrorPolicy.host_rewrite_literal, Envoy 1.36+). */
   shadowHostRewrite?: string;
-  /** Protocol to the shadow listener. */
+  /** Protocol to the shadow listener: http2 → shadowH2cPort, http1 → shadowPort. */
   shadowProtocol: 'http2' | 'http1';
   extProc: ExtProcMode;
   processingMode: ProcessingModeOptions;
@@ -125,6 +127,7 @@ export function resolveGenOptions(input: GenEnvoyInput = {}): GenEnvoyOptions {
     addresses: ['127.0.0.1'],
     discovery: 'auto',
     shadowPort: 8080,
+    shadowH2cPort: 8081,
     grpcPort: 50051,
     adminPort: 9090,
     clusterPrefix: 'shadowtap',
@@ -178,6 +181,7 @@ export function checkGenOptions(o: GenEnvoyOptions): void {
   }
   for (const [n, p] of [
     ['shadow port', o.shadowPort],
+    ['shadow h2c port', o.shadowH2cPort],
     ['gRPC port', o.grpcPort],
     ['admin port', o.adminPort],
     ['listener port', o.listenerPort],
@@ -274,9 +278,20 @@ export function lbPolicy(o: GenEnvoyOptions): 'RING_HASH' | 'ROUND_ROBIN' | 'LEA
   return o.addresses.length > 1 ? 'RING_HASH' : 'ROUND_ROBIN';
 }
 
+/**
+ * The shadow listener port the mirror cluster targets: HTTP/2 copies go to the dedicated h2c
+ * port, where sockets reach the HTTP/2 session natively (the shared port peeks at each
+ * connection and relays h2c through a JS stream, several times slower); HTTP/1.1 copies go to
+ * the shared port.
+ */
+export function mirrorPort(o: GenEnvoyOptions): number {
+  return o.shadowProtocol === 'http2' ? o.shadowH2cPort : o.shadowPort;
+}
+
 function healthCheckPort(o: GenEnvoyOptions): number | undefined {
   if (o.healthCheck === 'admin') return o.adminPort;
-  if (o.healthCheck === 'shadow') return o.shadowPort;
+  // Probes speak the mirror's protocol, so they go to the port that serves it.
+  if (o.healthCheck === 'shadow') return mirrorPort(o);
   return undefined;
 }
 
@@ -304,7 +319,8 @@ export const HEALTH_CHECK_HEADER = 'x-shadowtap-health-check';
 function healthChecks(o: GenEnvoyOptions): Json[] {
   if (o.healthCheck === 'none') return [];
   // The shadow listener answers a marked /readyz probe with 200 (ready) or 503 (shutting
-  // down) over HTTP/1.1 and h2c; the admin server answers /readyz likewise over HTTP/1.1 only.
+  // down) over HTTP/1.1 (shared port) and h2c (h2c port); the admin server answers /readyz
+  // likewise over HTTP/1.1 only.
   const codec = o.healthCheck === 'admin' || o.shadowProtocol === 'http1' ? 'HTTP1' : 'HTTP2';
   return [
     {
@@ -396,7 +412,7 @@ function baseCluster(o: GenEnvoyOptions, name: string, port: number): Json {
 export function buildMirrorCluster(o: GenEnvoyOptions): Json {
   const name = mirrorClusterName(o);
   return {
-    ...baseCluster(o, name, o.shadowPort),
+    ...baseCluster(o, name, mirrorPort(o)),
     typed_extension_protocol_options: protocolOptions(o.shadowProtocol === 'http2', 50_000),
     circuit_breakers: {
       thresholds: [

@@ -1,5 +1,5 @@
 import { ERR_INVALID_ARGUMENT } from '../core/errors.js';
-import { fractionalPercent, type BodySendMode, type GenEnvoyOptions } from './gen-envoy.js';
+import { fractionalPercent, mirrorPort, type BodySendMode, type GenEnvoyOptions } from './gen-envoy.js';
 import { renderYamlStream, type RenderYamlOptions } from './render-yaml.js';
 
 type Json = Record<string, unknown>;
@@ -22,7 +22,7 @@ export function buildHttpRoute(o: GenEnvoyOptions): Json {
       backendRef: {
         name: o.shadowtapService,
         ...(o.shadowtapNamespace !== o.namespace ? { namespace: o.shadowtapNamespace } : {}),
-        port: o.shadowPort,
+        port: mirrorPort(o),
       },
       ...share,
     },
@@ -106,7 +106,11 @@ export function renderGatewayApi(o: GenEnvoyOptions, command: string): string {
           (o.mirror
             ? 'Merge the RequestMirror filter into the rules of your HTTPRoute. Envoy Gateway always sends copies with\n' +
               'Host "<host>-shadow" (shadowtap strips it). percent/fraction need a Gateway API version that has them;\n' +
-              'without them every request is mirrored.'
+              'without them every request is mirrored.\n' +
+              (o.shadowProtocol === 'http2'
+                ? `Copies go to shadowtap's dedicated h2c port (shadow.h2cPort, ${o.shadowH2cPort}): give that Service port\n` +
+                  'appProtocol: kubernetes.io/h2c (without it Envoy Gateway speaks HTTP/1.1, which that port refuses).'
+                : `Copies go to shadowtap's shared port (shadow.port, ${o.shadowPort}) over HTTP/1.1.`)
             : 'Your HTTPRoute, which the EnvoyExtensionPolicy below attaches to (no mirror: ext_proc already sees\n' +
               'each request; add --mirror to copy requests as well).') +
           (crossNs

@@ -1,4 +1,4 @@
-import { buildExtProcFilter, type GenEnvoyOptions } from './gen-envoy.js';
+import { buildExtProcFilter, mirrorPort, type GenEnvoyOptions } from './gen-envoy.js';
 import { renderYamlStream, type RenderYamlOptions } from './render-yaml.js';
 
 type Json = Record<string, unknown>;
@@ -23,7 +23,7 @@ export function buildIstioVirtualService(o: GenEnvoyOptions): Json {
   const mirrored = (match?: string): Json => ({
     ...(match ? { match: [{ uri: { prefix: match } }] } : {}),
     route,
-    mirror: { host: fqdn(o.shadowtapService, o.shadowtapNamespace), port: { number: o.shadowPort } },
+    mirror: { host: fqdn(o.shadowtapService, o.shadowtapNamespace), port: { number: mirrorPort(o) } },
     mirrorPercentage: { value: o.mirrorPercent },
   });
   const http = o.mirrorRoutes.length === 0 ? [mirrored()] : [...o.mirrorRoutes.map((p) => mirrored(p)), { route }];
@@ -119,9 +119,13 @@ export function renderIstio(o: GenEnvoyOptions, command: string): string {
       value: buildIstioDestinationRule(o),
       opts: {
         header:
-          'Pool for the mirror: small pending queue so overflow is dropped, not queued; h2UpgradePolicy\n' +
-          'speaks HTTP/2 cleartext to the shadow listener. Name the shadowtap Service ports "http-shadow"\n' +
-          '(or appProtocol: http) and "grpc" (appProtocol: grpc).',
+          'Pool for the mirror: small pending queue so overflow is dropped, not queued.\n' +
+          (o.shadowProtocol === 'http2'
+            ? `The mirror goes to shadowtap's dedicated h2c port (shadow.h2cPort, ${o.shadowH2cPort}): declare that\n` +
+              'Service port as HTTP/2 (name "http2-shadow" or appProtocol: http2) so the sidecar speaks h2c to it.\n'
+            : `The mirror goes to shadowtap's shared port (shadow.port, ${o.shadowPort}): name it "http-shadow"\n` +
+              '(or appProtocol: http).\n') +
+          'Name the gRPC port "grpc" (or appProtocol: grpc).',
       },
     });
   }

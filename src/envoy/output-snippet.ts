@@ -5,6 +5,7 @@ import {
   extProcClusterName,
   lbPolicy,
   mirrorClusterName,
+  mirrorPort,
   type GenEnvoyOptions,
 } from './gen-envoy.js';
 import { renderYaml, type YamlComment } from './render-yaml.js';
@@ -50,8 +51,10 @@ function snippetComments(o: GenEnvoyOptions, snippet: Record<string, unknown[]>)
     comments.push({
       path: ['clusters', i++],
       comment:
-        `Cluster "${mirrorClusterName(o)}": mirrored copies go to shadowtap's shadow listener (port ${o.shadowPort}, ` +
-        `${o.shadowProtocol === 'http2' ? 'HTTP/2 cleartext' : 'HTTP/1.1'}).` +
+        `Cluster "${mirrorClusterName(o)}": mirrored copies go to shadowtap's shadow listener, ` +
+        (o.shadowProtocol === 'http2'
+          ? `HTTP/2 cleartext\nto its dedicated h2c port (shadow.h2cPort, ${mirrorPort(o)}).`
+          : `HTTP/1.1\nto its shared port (shadow.port, ${mirrorPort(o)}).`) +
         (lbPolicy(o) === 'RING_HASH'
           ? '\nRING_HASH over the replicas. Envoy sets no hash key on mirrored copies, so a copy lands on a\n' +
             'random point of the ring: do not rely on client affinity (see docs/envoy.md).'
