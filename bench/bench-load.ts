@@ -223,6 +223,8 @@ function row(system: string, protocol: string, loadName: string, p: PhaseResult)
     'p50 ms': p.load.p50Ms,
     'p99 ms': p.load.p99Ms,
     'server loop lag p99 ms': p.lagP99Ms,
+    'unsent / late': p.load.offeredRate === null ? '' : `${p.load.unsent} / ${p.load.late}`,
+    'generator CPU %': p.load.generatorCpuPct,
     'RSS MB': mb(p.rssMax),
     accounted: p.accounted ? `yes (${p.received} received)` : `NO (received ${p.received})`,
   };
@@ -254,8 +256,8 @@ export default async function benchLoad(): Promise<BenchReport> {
       maxRss = Math.max(maxRss, cap.rssMax);
       for (const factor of [2, 5]) {
         const rate = Math.max(100, Math.round(cap.busyAnalyzedPerS * factor));
-        // autocannon paces each connection at rate / connections: below a few dozen requests
-        // per second per connection its pacing, not the server, dominates the latencies.
+        // Open loop: each request goes out on any idle connection; one that falls due while all
+        // are busy is counted as unsent, so the pool must cover the server's stalls.
         const connections = protocol === 'h1' ? Math.min(64, Math.max(8, Math.ceil(rate / 100))) : 8;
         const p = await phase(server.adminPort, { ...base, connections, rate });
         rows.push(row('shadowtap', protocol === 'h1' ? 'HTTP/1.1' : 'h2c', `${factor}× capacity`, p));
@@ -263,7 +265,7 @@ export default async function benchLoad(): Promise<BenchReport> {
         if (factor === 5) worstP99At5x = Math.max(worstP99At5x, p.load.p99Ms);
         if (p.load.unsent > 0)
           notes.push(
-            `${protocol} ${factor}×: the generator could not send ${p.load.unsent} of the offered requests on time (its own CPU limit).`,
+            `${protocol} ${factor}×: ${p.load.unsent} of the offered requests fell due while every connection (h2c: every stream slot) waited for an answer, and were not sent; ${p.load.late} went out more than 2 ms late (the generator's own delay, at most ${p.load.maxLateMs} ms).`,
           );
       }
     }
@@ -302,6 +304,9 @@ export default async function benchLoad(): Promise<BenchReport> {
         shed: '0 (inline: every request inspected)',
         'p50 ms': load.p50Ms,
         'p99 ms': load.p99Ms,
+        'server loop lag p99 ms': '',
+        'unsent / late': '',
+        'generator CPU %': load.generatorCpuPct,
         'RSS MB': mb(rss),
         accounted: `${load.ok} × 2xx, ${modsec.matches()} rule matches logged`,
       });
@@ -315,8 +320,8 @@ export default async function benchLoad(): Promise<BenchReport> {
     `Mix (${MIX.mixCount} requests, seed ${MIX.seed}, cycled): ${Object.entries(summary)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
-    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`shadowtap serve\` from the sources in its own process; load generator in another process (autocannon for HTTP/1.1, node:http2 for h2c). ${PHASE_S} s per phase.`,
-    "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
+    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`shadowtap serve\` from the sources in its own process; load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
+    "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. unsent / late (open loop): requests that fell due while every connection was busy (not sent, not retried) / sent more than 2 ms after due. Generator CPU %: the generator's user + system time over the phase, as a share of one core (the machine has two, shared with the server). Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
     'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
     'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections.',
   );

@@ -31,6 +31,7 @@ const enum Phase {
 
 /** A response head larger than this is a protocol error (the generator expects small ones). */
 const MAX_HEAD = 64 * 1024;
+const READ_BUFFER = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -92,6 +93,7 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
   const address = spec.address ?? '127.0.0.1';
   return async (hooks: TransportHooks): Promise<Transport> => {
     const conns: Conn[] = [];
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
     // Idle connections, first in first out so the load spreads over all of them.
     let idle: Conn[] = [];
     let inFlight = 0;
@@ -125,7 +127,7 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
             const end = buf.indexOf(CRLFCRLF, i);
             if (end < 0) {
               if (buf.length - i > MAX_HEAD) throw new Error('response head too large');
-              conn.carry = buf.subarray(i);
+              conn.carry = Buffer.from(buf.subarray(i));
               return;
             }
             const phase = parseHead(conn, buf.toString('latin1', i, end));
@@ -150,7 +152,7 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
             const eol = buf.indexOf(CRLF, i);
             if (eol < 0) {
               if (buf.length - i > MAX_HEAD) throw new Error('chunk line too long');
-              conn.carry = buf.subarray(i);
+              conn.carry = Buffer.from(buf.subarray(i));
               return;
             }
             if (conn.phase === Phase.Trailer) {
@@ -197,7 +199,24 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
     };
 
     const open = (slot: number, first: (() => void) | null): void => {
-      const socket = net.connect({ port: spec.port, host: address, noDelay: true });
+      // `onread` hands each read straight to the parser in one shared buffer, skipping the
+      // Readable machinery and a Buffer per read; what must outlive a read is copied (carry).
+      const socket = net.connect({
+        port: spec.port,
+        host: address,
+        noDelay: true,
+        onread: {
+          buffer: readBuffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            try {
+              onData(conn, Buffer.from(buf.buffer, buf.byteOffset, n));
+            } catch {
+              socket.destroy();
+            }
+            return true;
+          },
+        },
+      });
       const conn: Conn = {
         socket,
         connected: false,
@@ -218,13 +237,6 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
         idle.push(conn);
         first?.();
         hooks.idle();
-      });
-      socket.on('data', (data: Buffer) => {
-        try {
-          onData(conn, data);
-        } catch {
-          socket.destroy();
-        }
       });
       // 'close' follows every 'error'; the failure is counted there.
       socket.on('error', () => {});
