@@ -60,3 +60,27 @@ test('urlencoded body: body.form.<key> with the form container in the chain', ()
   assert.deepEqual(find(r, 'body.form.user', "admin'--")?.chain, ['form', 'url']);
   assert.deepEqual(at(r, 'body.form.remember'), ['']);
 });
+
+test('a key that is no parameter name also gives the rejoined key=value (raw text posted as a form)', () => {
+  const form: Array<[string, string]> = [['content-type', 'application/x-www-form-urlencoded']];
+  // CRS 942200: the body `'admin', '1'='1'` splits into key `'admin', '1'` and value `'1'`.
+  const r = decode('/post', form, "'admin', '1'='1'");
+  const location = "body.form.'admin', '1'";
+  assert.deepEqual(at(r, location), ["'1'", "'admin', '1'='1'"]);
+  assert.deepEqual(find(r, location, "'admin', '1'='1'")?.chain, ['form', 'pair']);
+  const spaced = decode('/post', form, "hash = 'abc', 0x1a");
+  assert.deepEqual(at(spaced, 'body.form.hash '), [" 'abc', 0x1a", "hash = 'abc', 0x1a"]);
+  // Percent/`+` decoding shows in the chain; query strings behave the same.
+  const q = decode('/p?first+name=Ann&x=1');
+  assert.deepEqual(find(q, 'query.first name', 'first name=Ann')?.chain, ['url', 'pair']);
+});
+
+test('ordinary keys (brackets, dashes, dots, $) give no rejoined point; a key without = neither', () => {
+  const r = decode(
+    '/checkout',
+    [['content-type', 'application/x-www-form-urlencoded']],
+    'user%5Bname%5D=Ann&g-recaptcha-response=abc&a.b=1&ctl00%24Main%24txt=x&ids[]=1&odd%20key',
+  );
+  assert.equal(r.points.filter((p) => p.chain.includes('pair')).length, 0, r.points.map((p) => p.value).join('|'));
+  assert.deepEqual(at(r, 'body.form.odd key'), ['']);
+});

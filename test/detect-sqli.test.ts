@@ -59,6 +59,29 @@ const ATTACKS: Array<[string, string]> = [
   [`'{"a":2,"c":[4,5,{"f":7}]}' < '$.c[2].f' = 7`, 'ST-SQLI-002'],
   // An MSSQL bracket identifier left open at the end of the value.
   [';truncate[xx', 'ST-SQLI-003'],
+  // MySQL's `1.e` number filler glued to a call or a qualified name (CRS 942560).
+  ['1.e(ascii)', 'ST-SQLI-011'],
+  ['1.e.tables', 'ST-SQLI-011'],
+  ['select table_name from information_schema 1.e.tables', 'ST-SQLI-011'],
+  [
+    '1.e(ascii 1.e(substring(1.e(select password from users limit 1 1.e,1 1.e) 1.e,1 1.e,1 1.e)1.e)1.e) = 70',
+    'ST-SQLI-011',
+  ],
+  // A whole statement that reads a credential column by a condition.
+  ['select password from users where id=1', 'ST-SQLI-010'],
+  ["SELECT u.passwd FROM users u WHERE u.username='admin'", 'ST-SQLI-010'],
+  ['select authentication_string from mysql.user limit 1', 'ST-SQLI-010'],
+  // `\'`: a break-out aimed at quote-doubling escapes, then a bare truth value.
+  ["newline\n\\' and 1", 'ST-SQLI-002'],
+  // A comparison with a literal, then `;` ends the statement (CRS 942180, SQLite).
+  ["'glob 1;", 'ST-SQLI-002'],
+  ["x' like 5;", 'ST-SQLI-002'],
+  // An OLE DB provider name as a string literal: OPENROWSET's first argument.
+  ["'msdasql'", 'ST-SQLI-005'],
+  ["'SQLOLEDB'", 'ST-SQLI-005'],
+  // A whole value that is an SQL expression list with a literal in SQL-only syntax.
+  ["hash = 'abc', 0x1a", 'ST-SQLI-009'],
+  ["product = 'item', (5)", 'ST-SQLI-009'],
 ];
 
 const BENIGN = [
@@ -92,6 +115,26 @@ const BENIGN = [
   "'a' < 'b' and more",
   'see [note',
   'item;truncate[xx yy] later',
+  // Near-misses of the shapes added for the 97 % bar.
+  'See clause 1.e(iii) of the contract',
+  'see 1.e(if any)',
+  'Items 1.a, 1.e, 2.c need review',
+  'Section 1.e.ii applies to refunds',
+  'SELECT name FROM products WHERE price < 20',
+  'select password from the dropdown and click save',
+  'Select password from dropdown where type = admin',
+  'How do I select password from users where id=1 in MySQL?',
+  "my parents\\' and yours",
+  "Tom\\'s and 1 more",
+  "my parents' like it;",
+  "it's = 5;",
+  "Use the 'SQL Server' provider",
+  'The ODBC driver is called MSDASQL in old docs',
+  "click the 'select' box",
+  'Forgot password? Select "Reset password" from the menu.',
+  "size = 'L', 2 pieces",
+  "size = 'L', 2",
+  "color = 'red', (optional)",
 ];
 
 describe('sqli detector', () => {
@@ -125,6 +168,23 @@ describe('sqli detector', () => {
     assert.ok(inspect(v, 'query.q', 'high').length >= inspect(v, 'query.q', 'low').length);
     assert.equal(inspect('select name from users', 'query.q', 'low').length, 0);
     assert.ok(inspect('select name from users', 'query.q', 'high').length > 0);
+  });
+  it('reads + as a space in path segments only', () => {
+    // CRS 942101: `/post/*/*/2+union+all/bar`; routers using urldecode/URLDecoder see `2 union all`.
+    assert.ok(inspect('2+union+all', 'path.4').some((h) => h.ruleId === 'ST-SQLI-001'));
+    assert.deepEqual(inspect('2+union+all', 'body.json.note'), []);
+    assert.deepEqual(inspect('c++', 'path.2'), []);
+    assert.deepEqual(inspect('red+shoes+or+blue', 'path.3'), []);
+  });
+  it('a quoted provider name clears the cookie bar, a bare one does not', () => {
+    // CRS 942480: `Cookie: 'msdasql'`.
+    assert.ok(inspect("'msdasql'", "cookie.'msdasql'").some((h) => h.ruleId === 'ST-SQLI-005'));
+    assert.deepEqual(inspect('msdasql', 'cookie.driver'), []);
+  });
+  it('a credential SELECT is reported at default, an ordinary one only at high', () => {
+    assert.equal(inspect('SELECT name FROM products WHERE price < 20').length, 0);
+    assert.ok(inspect('SELECT name FROM products WHERE price < 20', 'query.q', 'high').length > 0);
+    assert.ok(inspect('SELECT password FROM users WHERE id = 1').length > 0);
   });
   it('decodes leftover percent escapes (double encoding)', () => {
     assert.ok(inspect('1%27%20or%201%3D1--').length > 0);

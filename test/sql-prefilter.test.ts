@@ -3,8 +3,26 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { analyzeSql, cannotBeSql } from '../src/detect/sql-fingerprint.js';
 
-/** Pieces that lex into every token shape the plain character set allows, and some that do not. */
-const NAMES = ['shoes', 'blue', 'alice', 'id', 'page', 'x', 'e', 'abc_def', 'v2', 'a1b2', 'DR', 'OP', 'tables'];
+/**
+ * Pieces that lex into every token shape the plain character set allows, and some that do not.
+ * `.schemata` after the number `1.e` is MySQL's filler before a qualified name (`1.e.schemata`).
+ */
+const NAMES = [
+  'shoes',
+  'blue',
+  'alice',
+  'id',
+  'page',
+  'x',
+  'e',
+  'abc_def',
+  'v2',
+  'a1b2',
+  'DR',
+  'OP',
+  'tables',
+  '.schemata',
+];
 const WORDS = [
   ...['union', 'select', 'or', 'and', 'xor', 'div', 'like', 'order', 'by', 'is', 'null', 'true', 'in', 'not'],
   ...['from', 'where', 'limit', 'sleep', 'benchmark', 'waitfor', 'delay', 'drop', 'table', 'exec', 'all'],
@@ -85,6 +103,8 @@ describe('SQLi pre-filter (cannotBeSql)', () => {
       '10/10',
       '0x41select',
       '1e1union',
+      '1.e.schemata',
+      'information_schema 1.E.columns',
       'sleep(5)',
       'a;drop table x',
       'x$y',

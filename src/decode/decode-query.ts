@@ -37,6 +37,12 @@ function isIndex(s: string): boolean {
   return true;
 }
 
+/**
+ * A key no form builder produces: quotes, parentheses, commas or whitespace. Such a "key" is
+ * usually text that was never a form (`'admin', '1'='1'` posted raw), split at its first `=`.
+ */
+const IMPLAUSIBLE_KEY = /['"`(),\s]/;
+
 function decodeComponent(ctx: DecodeContext, raw: string, prefix: string): string {
   if (raw.indexOf('%') === -1 && raw.indexOf('+') === -1) return raw;
   const d = percentDecode(raw, { plus: true });
@@ -47,7 +53,10 @@ function decodeComponent(ctx: DecodeContext, raw: string, prefix: string): strin
 /**
  * Walks `a=1&b=2` (query strings and urlencoded bodies). Each parameter gives a key point
  * and a value point at the same location; 'url' joins the chain only when percent or `+`
- * decoding changed the text. Returns the number of parameters.
+ * decoding changed the text. A parameter whose key is not a plausible name also gives the
+ * rejoined `key=value` as a value point (chain step 'pair'): an application that reads the raw
+ * text sees it whole, while neither half alone shows the injection. Returns the number of
+ * parameters.
  */
 export function walkForm(ctx: DecodeContext, text: string, prefix: string, chain: readonly string[]): number {
   let count = 0;
@@ -68,6 +77,10 @@ export function walkForm(ctx: DecodeContext, text: string, prefix: string, chain
       const location = formKeyLocation(ctx, prefix, key);
       emitKey(ctx, location, key, key === rawKey ? chain : [...chain, 'url']);
       emitValue(ctx, location, value, value === rawValue ? chain : [...chain, 'url']);
+      if (hasValue && IMPLAUSIBLE_KEY.test(key)) {
+        const decoded = key !== rawKey || value !== rawValue;
+        emitValue(ctx, location, `${key}=${value}`, decoded ? [...chain, 'url', 'pair'] : [...chain, 'pair'], false);
+      }
       count++;
     }
     start = end + 1;

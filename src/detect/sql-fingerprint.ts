@@ -1,6 +1,13 @@
 import type { Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode } from './detect-util.js';
-import { lexSql, RESERVED_WORDS, STATEMENT_KEYWORDS, visitPlainWords, type SqlToken } from './sql-lexer.js';
+import {
+  lexSql,
+  RESERVED_WORDS,
+  SQL_FUNCTIONS,
+  STATEMENT_KEYWORDS,
+  visitPlainWords,
+  type SqlToken,
+} from './sql-lexer.js';
 
 /**
  * The SQL injection grammar. A value is lexed in each context an injection can land in
@@ -16,7 +23,8 @@ import { lexSql, RESERVED_WORDS, STATEMENT_KEYWORDS, visitPlainWords, type SqlTo
  * Rule ids (stable, documented in docs/detection.md):
  * ST-SQLI-001 UNION-based · 002 tautology / boolean · 003 stacked query · 004 time-based ·
  * 005 out-of-band / file access · 006 error-based · 007 system catalog / fingerprinting ·
- * 008 comment truncation · 009 clause injection (ORDER BY, HAVING, subquery) · 010 statement.
+ * 008 comment truncation · 009 clause injection (ORDER BY, HAVING, subquery) · 010 statement ·
+ * 011 MySQL number-filler evasion (`1.e(`, `1.e.`).
  */
 
 export type SqlContext = 'none' | "'" | '"' | '`';
@@ -38,6 +46,11 @@ const RULES = {
   comment: { id: 'ST-SQLI-008', severity: 'high', reason: 'quote closed and rest of query commented out' },
   clause: { id: 'ST-SQLI-009', severity: 'high', reason: 'SQL clause or subquery injected after the value' },
   statement: { id: 'ST-SQLI-010', severity: 'high', reason: 'value is a complete SQL statement' },
+  filler: {
+    id: 'ST-SQLI-011',
+    severity: 'high',
+    reason: 'MySQL number filler (1.e) glued to a call or a qualified name, a WAF evasion',
+  },
 } as const satisfies Record<string, Rule>;
 
 /** A folded token: comments removed (counted), dotted names joined, unary signs absorbed. */
@@ -164,6 +177,58 @@ const CATALOG_NAMES = [
   'MSYSACCESSOBJECTS',
   'DUAL',
 ];
+/**
+ * OLE DB / ODBC provider names. As a string literal (`'MSDASQL'`) they are the first argument of
+ * `OPENROWSET` / `OPENDATASOURCE`, i.e. MSSQL reaching another data source; no other text quotes them.
+ */
+const OLEDB_PROVIDERS = new Set([
+  'MSDASQL',
+  'SQLOLEDB',
+  'SQLNCLI',
+  'SQLNCLI10',
+  'SQLNCLI11',
+  'MSOLEDBSQL',
+  'MICROSOFT.JET.OLEDB.4.0',
+  'MICROSOFT.ACE.OLEDB.12.0',
+]);
+/** Columns that hold credentials: selecting one by a condition is what an extraction query does. */
+const CREDENTIAL_COLUMNS = new Set([
+  'PASSWORD',
+  'PASSWORDS',
+  'PASSWD',
+  'PWD',
+  'PASS',
+  'PASSWORD_HASH',
+  'PASSWORDHASH',
+  'PASS_HASH',
+  'PWHASH',
+  'USER_PASS',
+  'USER_PASSWORD',
+  'USERPASSWORD',
+  'HASHED_PASSWORD',
+  'ENCRYPTED_PASSWORD',
+  'AUTHENTICATION_STRING',
+]);
+/**
+ * What MySQL accepts after the `1.e.` filler: catalog tables and columns (`information_schema
+ * 1.e.tables` reads as `information_schema.tables`).
+ */
+const FILLER_QUALIFIED = new Set([
+  'TABLES',
+  'COLUMNS',
+  'SCHEMATA',
+  'ROUTINES',
+  'VIEWS',
+  'TRIGGERS',
+  'PROCESSLIST',
+  'USER_PRIVILEGES',
+  'STATISTICS',
+  'USER',
+  'TABLE_NAME',
+  'COLUMN_NAME',
+  'TABLE_SCHEMA',
+  'SCHEMA_NAME',
+]);
 const FINGERPRINT_VARS =
   /^@@(?:VERSION|DATADIR|HOSTNAME|BASEDIR|SERVERNAME|SERVICENAME|SPID|LANGUAGE|TMPDIR|PLUGIN_DIR|SECURE_FILE_PRIV|GLOBAL\.|SESSION\.)/i;
 const FINGERPRINT_FUNCS = new Set([
@@ -627,6 +692,58 @@ function booleanScore(toks: Tok[], i: number, commentAt: Set<number>): { conf: n
   return { conf: 0, end: j };
 }
 
+/** `1.e`: a number MySQL ends at the `e` (no exponent digits), used as filler between tokens. */
+const FILLER_NUMBER = /^[-+~!]?\d+\.[eE]$/;
+
+/** The text inside a string literal's quotes (prefixes N/E/X/B dropped). */
+function unquote(text: string): string {
+  const m = /^[A-Za-z]?(['"])([\s\S]*)\1$/.exec(text);
+  return m ? m[2]! : text;
+}
+
+/**
+ * `SELECT <list with a credential column> FROM <name> … WHERE <a> <cmp> <literal>` (or `LIMIT n`):
+ * the statement at toks[0] reads a credential by a condition.
+ */
+function selectsCredential(toks: Tok[]): boolean {
+  const from = toks.findIndex((x) => word(x, 'FROM'));
+  if (from < 2 || toks[from + 1]?.type !== 'n') return false;
+  const credential = toks
+    .slice(1, from)
+    .some((x) => x.type === 'n' && CREDENTIAL_COLUMNS.has(x.text.slice(x.text.lastIndexOf('.') + 1)));
+  if (!credential) return false;
+  for (let k = from + 2; k < toks.length; k++) {
+    const x = toks[k]!;
+    if (word(x, 'LIMIT') && toks[k + 1]?.type === '1') return true;
+    if (!word(x, 'WHERE')) continue;
+    // `id=1`, `user='admin'`: a comparison with a literal (`where type = admin` is prose).
+    return toks
+      .slice(k + 1)
+      .some(
+        (y, m, a) =>
+          y.type === 'o' &&
+          COMPARISONS.has(y.text) &&
+          isOperand(a[m - 1]) &&
+          isOperand(a[m + 1]) &&
+          (isLiteral(a[m - 1]) || isLiteral(a[m + 1])),
+      );
+  }
+  return false;
+}
+
+/** `the 'select' box`: the keyword at i is a word in quotes glued to it on both sides (prose). */
+function quotedKeyword(toks: Tok[], i: number): boolean {
+  const prev = toks[i - 1];
+  const t = toks[i]!;
+  const next = toks[i + 1];
+  return (
+    prev?.type === 's' &&
+    next?.type === 's' &&
+    prev.pos + prev.text.length === t.pos &&
+    t.pos + t.text.length === next.pos
+  );
+}
+
 function span(toks: Tok[], from: number, to: number, textLen: number): { from: number; to: number } {
   const a = toks[Math.max(0, Math.min(from, toks.length - 1))];
   const b = toks[Math.min(to, toks.length)];
@@ -690,10 +807,13 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
       let conf = b.conf;
       // `a'or'a`, `'or 1`: logic glued to the closing quote, the application closes the rest.
       const glued = quoted && t.pos === toks[i - 1]!.pos + toks[i - 1]!.text.length;
+      // `x\' and 1`: the value's own backslash before the quote is aimed at escaping that doubles
+      // quotes (`\'` → `\''`, an escaped quote and a closing one in MySQL): as deliberate as glue.
+      const escaped = quoted && context !== '`' && toks[0]!.text.endsWith('\\' + context);
       const last = toks[i + 1];
       if (
         conf < 0.6 &&
-        glued &&
+        (glued || escaped) &&
         i + 2 === toks.length &&
         (isLiteral(last) || (last?.type === 'n' && last.text.startsWith('`')))
       )
@@ -718,7 +838,7 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         add(RULES.clause, 0.85, i, Math.min(toks.length, i + 4));
       }
     }
-    if (t?.type === 'E' && brk.lead !== 'none' && brk.lead !== 'name') {
+    if (t?.type === 'E' && brk.lead !== 'none' && brk.lead !== 'name' && !quotedKeyword(toks, i)) {
       // MSSQL runs `'waitfor delay '0:0:5'--` and `') select …` without a `;`.
       const shape = statementShape(toks, i);
       add(RULES.stacked, shape >= 0.9 ? shape : quoted && shape > 0 ? 0.6 : 0, i, i + 3);
@@ -733,6 +853,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         add(RULES.clause, 0.65, i, skipParens(toks, i + 2));
       // `user'collate nocase--`, `x'|email--`, `id'is not-id--`: operator expression, rest cut.
       if (endsInComment && toks.length - i <= 8) add(RULES.tautology, 0.75, i - 1, toks.length);
+      // `'glob 1;`: a comparison with a literal, then `;` ends the statement (SQLite prepares only
+      // the first statement, so the application's closing quote is never parsed).
+      else if (COMPARISONS.has(t.text) && isLiteral(next) && toks[i + 2]?.type === ';' && i + 3 === toks.length)
+        add(RULES.tautology, 0.7, i - 1, toks.length);
       // `'=' 'or'`: `…='' = ' ' or ''`, a comparison chained into OR/AND; the application closes the rest.
       const rhsEnd = COMPARISONS.has(t.text) ? operandEnd(toks, i + 1) : -1;
       if (rhsEnd > 0 && toks[rhsEnd]?.type === '&') {
@@ -763,6 +887,23 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
           break;
         }
       }
+    }
+    // `hash = 'abc', 0x1a`, `product = 'item', (5)`: a whole value that is an SQL expression list
+    // (a column compared to a literal, then a literal in SQL-only syntax: hex/binary or parenthesised),
+    // which only a select list or ORDER BY accepts.
+    const [c0, c1, c2, c3, c4] = toks;
+    const sqlOnlyLiteral =
+      (toks.length === 5 && c4?.type === '1' && /^0[xXbB]/.test(c4.text)) ||
+      (toks.length === 7 && c4?.type === '(' && isLiteral(toks[5]) && toks[6]?.type === ')');
+    if (
+      c0?.type === 'n' &&
+      c1?.type === 'o' &&
+      COMPARISONS.has(c1.text) &&
+      isLiteral(c2) &&
+      c3?.type === ',' &&
+      sqlOnlyLiteral
+    ) {
+      add(RULES.clause, 0.65, 0, toks.length);
     }
     // `) AS alias FROM`, `` ` AS `x` from ``: a select-list fragment closing a column expression.
     const [a0, a1, a2, a3] = toks;
@@ -809,6 +950,19 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     const prev = toks[i - 1];
+    if (t.type === '1' && FILLER_NUMBER.test(t.text)) {
+      const next = toks[i + 1];
+      const a = toks[i + 2];
+      if (next && a && next.pos === t.pos + t.text.length) {
+        // `1.e(ascii …`: MySQL drops the filler before `(`; the call must look like SQL, not `1.e(if any)`.
+        const call =
+          next.type === '(' &&
+          (a.type === 'f' || word(a, 'SELECT') || SQL_FUNCTIONS.has(a.text)) &&
+          (!toks[i + 3] || /^[()1,]$/.test(toks[i + 3]!.type));
+        if (call) add(RULES.filler, 0.8, i, i + 3);
+        else if (next.type === '.' && FILLER_QUALIFIED.has(a.text)) add(RULES.filler, 0.75, i, i + 3);
+      }
+    }
     if (t.type === 'U') {
       let j = i + 1;
       if (word(toks[j], 'ALL', 'DISTINCT', 'DISTINCTROW')) j++;
@@ -864,6 +1018,9 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         const cond = toks.findIndex((x, k) => k > i && word(x, 'WHERE', 'HAVING'));
         if (shape >= 0.9 && cond > 0 && toks.slice(cond).some((x) => x.type === 'o' && COMPARISONS.has(x.text)))
           conf += 0.1;
+        // `SELECT password FROM users WHERE id=1`: a credential column read by a condition is an
+        // extraction query, where `SELECT name FROM products WHERE price < 20` stays a weak signal.
+        if (t.text === 'SELECT' && i === 0 && selectsCredential(toks)) conf = Math.max(conf, 0.7);
         add(i === 0 ? RULES.statement : RULES.clause, conf, i, i + 4);
       } else if (
         i === 0 &&
@@ -876,8 +1033,10 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         add(RULES.time, 0.7, i, i + 2);
       }
     } else if (t.type === 'E' && prev && prev.type !== 'n' && prev.type !== 'E' && prev.type !== 'k') {
-      // `a=/CREATE TABLE x`, `1 DROP TABLE users`: a complete statement inside the value.
-      if (statementShape(toks, i) >= 0.9) add(RULES.stacked, 0.75, i, i + 3);
+      // `a=/CREATE TABLE x`, `1 DROP TABLE users`: a complete statement inside the value. After
+      // sentence punctuation (`Forgot password? Select "Reset" from the menu`) it is prose.
+      const sentence = prev.type === 'o' && (prev.text === '?' || prev.text === '!') && t.pos > prev.pos + 1;
+      if (!sentence && !quotedKeyword(toks, i) && statementShape(toks, i) >= 0.9) add(RULES.stacked, 0.75, i, i + 3);
     } else if (t.type === 'f' || t.type === 'n') {
       const name = t.text;
       const call = toks[i + 1]?.type === '(';
@@ -908,7 +1067,9 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
           add(RULES.time, 0.5, i, i + 2);
         }
       } else if (OOB_NAMES.has(name) || OOB_NAMES.has(name.replace(/^(?:MASTER|SYS|DBO)?\.+(?:DBO\.)?/, ''))) {
-        add(RULES.oob, call || prev?.type === 'E' ? 0.95 : 0.6, i, call ? skipParens(toks, i + 1) : i + 1);
+        // A provider name outside quotes (`the MSDASQL driver`) is prose more often than SQL.
+        const conf = call || prev?.type === 'E' ? 0.95 : OLEDB_PROVIDERS.has(name) ? 0.45 : 0.6;
+        add(RULES.oob, conf, i, call ? skipParens(toks, i + 1) : i + 1);
       } else if (ERROR_FUNCS.has(name) && call && exprLead) {
         add(RULES.error, 0.9, i, skipParens(toks, i + 1));
       } else if (
@@ -934,6 +1095,8 @@ function evaluate(f: Folded, context: SqlContext, textLen: number): Candidate[] 
         !!prev &&
         (prev.type === 'o' || prev.type === '&' || prev.type === ',' || prev.type === '(' || prev.type === 'E');
       add(RULES.catalog, inExpr ? 0.85 : 0.65, i, i + 1);
+    } else if (t.type === 's' && t.closed && OLEDB_PROVIDERS.has(unquote(t.text).toUpperCase())) {
+      add(RULES.oob, 0.75, i, i + 1);
     } else if (word(t, 'PROCEDURE') && word(toks[i + 1], 'ANALYSE')) {
       add(RULES.clause, 0.8, i, i + 2);
     } else if (t.type === 'k' && word(t, 'INTO') && word(toks[i + 1], 'OUTFILE', 'DUMPFILE')) {
@@ -1014,11 +1177,14 @@ const NUMBER_THEN_OPERATOR = /^[\s-]*(?:0[xX][0-9a-fA-F]+|0[bB][01]+|(?:\d+\.?\d
  * (no quote, so only the as-is context applies; no `(`, `;`, `=`, `*`, `#`, `%`, `+`, so no call,
  * stacked query, comparison, block comment or encoded payload), has no reserved word (so every
  * word lexes as a plain name) and no part of a name that scores alone. What is left can still
- * form three rules, which are checked here: `@@version` (fingerprint variables), `x::int`
- * (casts), and a whole value `1-1` / `2/2` (a number, an operator, a number).
+ * form four rules, which are checked here: `@@version` (fingerprint variables), `x::int`
+ * (casts), `1.e.tables` (the MySQL number filler) and a whole value `1-1` / `2/2` (a number, an
+ * operator, a number).
  */
 export function cannotBeSql(value: string): boolean {
   if (value.includes('@@') || value.includes('::')) return false;
+  // `1.e.tables`: the MySQL filler before a qualified name (plain characters, no reserved word).
+  if (value.includes('.e.') || value.includes('.E.')) return false;
   if (NUMBER_THEN_OPERATOR.test(value)) return false;
   return visitPlainWords(value, (word) => !PLAIN_BLOCKERS.has(word));
 }
