@@ -371,6 +371,7 @@ describe('dedicated h2c port: connection budget and shutdown', () => {
         // The third is closed by the server (the test would time out otherwise).
         await new Promise<void>((resolve) => {
           const s = net.connect(app.ports.shadowH2c!, '127.0.0.1');
+          s.resume();
           s.on('error', () => {});
           s.on('close', () => resolve());
         });
@@ -425,6 +426,25 @@ describe('dedicated h2c port: connection budget and shutdown', () => {
     await closing;
     await stuckClosed;
     probeSession.destroy();
+  });
+});
+
+describe('dedicated h2c port: idle timeout', () => {
+  it('closes a connection that never sends the preface, and an idle session', { timeout: 15000 }, async () => {
+    const app = await startTestServer({ shadow: { idleTimeoutMs: 200 } });
+    try {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(app.ports.shadowH2c!, '127.0.0.1');
+        s.resume();
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+      });
+      const session = await h2Session(app.ports.shadowH2c!);
+      assert.equal(await h2Stream(session, '/one'), 204);
+      await new Promise<void>((resolve) => session.once('close', () => resolve()));
+    } finally {
+      await app.close();
+    }
   });
 });
 
