@@ -76,6 +76,9 @@ const ATTACKS: Array<[string, string]> = [
   // A comparison with a literal, then `;` ends the statement (CRS 942180, SQLite).
   ["'glob 1;", 'ST-SQLI-002'],
   ["x' like 5;", 'ST-SQLI-002'],
+  // MSSQL statement juxtaposition stays reported (the quoted-word exception needs quotes glued to the keyword).
+  ["1') select * from users--", 'ST-SQLI-003'],
+  ["x' select 1,2--", 'ST-SQLI-003'],
   // An OLE DB provider name as a string literal: OPENROWSET's first argument.
   ["'msdasql'", 'ST-SQLI-005'],
   ["'SQLOLEDB'", 'ST-SQLI-005'],
