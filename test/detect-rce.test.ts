@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
-import { rceDetector } from '../src/detect/detect-rce.js';
+import { binaryName, binaryTier, rceDetector } from '../src/detect/detect-rce.js';
 import { tokenizeShell } from '../src/detect/shell-tokenizer.js';
 
 function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
@@ -63,7 +64,45 @@ const BENIGN = [
   'for all in (our team) do your best',
 ];
 
+/** binaryName as it was written with regular expressions: the string scans must agree with it. */
+function binaryNameByRegExp(word: string): string {
+  const base = word
+    .replace(/^.*[/\\]/, '')
+    .toLowerCase()
+    .replace(/\.(?:exe|com|bat|cmd)$/, '');
+  if (binaryTier(base) !== 0) return base;
+  const unversioned = base.replace(/[\d.]+$/, '');
+  if (unversioned !== base && binaryTier(unversioned) === 1) return unversioned;
+  const suite = /^(ansible|chef|rmt|lwp|ssh|pip|docker|kubectl)-/.exec(base);
+  return suite && binaryTier(suite[1]!) === 1 ? suite[1]! : base;
+}
+
 describe('rce detector', () => {
+  it('normalises command words exactly as the regular expressions did', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('cat', 'CuRl', 'python', 'ssh', 'ansible', 'kubectl', 'id', 'ls', 'whoami', 'node', 'nodex'),
+      fc.constantFrom('/', '\\', '.', '-', '3', '10', '.exe', '.COM', '.bat', '.cmd', '\n', '\r', '\u2028', '\u2029'),
+      fc.constantFrom('\u212a', '\u0130', 'usr', 'bin', 'C:', 'doc', 'client', ' '),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+        const word = parts.join('');
+        assert.equal(binaryName(word), binaryNameByRegExp(word), JSON.stringify(word));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const word of [
+      '/usr/bin/python3.10',
+      'C:\\Windows\\cmd.exe',
+      'ansible-doc',
+      'a/b\ncurl',
+      '\u212aill',
+      'x\u2028/bin/ls',
+    ]) {
+      assert.equal(binaryName(word), binaryNameByRegExp(word), JSON.stringify(word));
+    }
+  });
   it('keeps every pattern behind the pre-filters (few special characters, keyword-led)', () => {
     const cases: Array<[string, string]> = [
       ['netcat -e sh', 'ST-RCE-005'],

@@ -93,18 +93,63 @@ const CMD_BUILTINS = words(
 const SENSITIVE_PATH =
   /\/etc\/(?:passwd|shadow|group|hosts|issue|sudoers|crontab)|\/proc\/self|\/dev\/(?:tcp|udp)\/|\/bin\/(?:ba)?sh|\.ssh\/|\\windows\\|system32|win\.ini|boot\.ini|%(?:comspec|systemroot|windir|systemdrive)%/i;
 
-/** Normalises a command word to the binary name it runs: basename, lower case, no `.exe`, no version. */
-function binaryName(word: string): string {
-  const base = word
-    .replace(/^.*[/\\]/, '')
-    .toLowerCase()
-    .replace(/\.(?:exe|com|bat|cmd)$/, '');
+/** 1 for a binary whose name is not an English word, 2 for one that is, 0 for any other name. */
+export function binaryTier(name: string): 0 | 1 | 2 {
+  return TIER1.has(name) ? 1 : TIER2.has(name) ? 2 : 0;
+}
+
+/** Suite prefixes `binaryName` strips (`ansible-doc` → `ansible`); none contains `-`. */
+const SUITES = new Set(['ansible', 'chef', 'rmt', 'lwp', 'ssh', 'pip', 'docker', 'kubectl']);
+
+/**
+ * Where the basename of `word` starts: after the last `/` or `\`, like `word.replace(/^.*[/\\]/, '')`,
+ * whose `.` stops at a line terminator, so only slashes before the first one count.
+ */
+function basenameStart(word: string): number {
+  let k = Math.max(word.lastIndexOf('/'), word.lastIndexOf('\\'));
+  for (let i = 0; i < k; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
+      k = i === 0 ? -1 : Math.max(word.lastIndexOf('/', i - 1), word.lastIndexOf('\\', i - 1));
+      break;
+    }
+  }
+  return k + 1;
+}
+
+/**
+ * Normalises a command word to the binary name it runs: basename, lower case, no `.exe`, no
+ * version. Called for every piece of every value (see `mayRunCommand`), so written with string
+ * scans instead of the equivalent regular-expression replaces:
+ * `replace(/^.*[/\\]/, '')`, `.toLowerCase()`, `replace(/\.(?:exe|com|bat|cmd)$/, '')`.
+ */
+export function binaryName(word: string): string {
+  const start = basenameStart(word);
+  let base = (start === 0 ? word : word.slice(start)).toLowerCase();
+  const n = base.length;
+  if (n >= 4 && base.charCodeAt(n - 4) === 46 /* . */) {
+    const ext = base.slice(n - 3);
+    if (ext === 'exe' || ext === 'com' || ext === 'bat' || ext === 'cmd') base = base.slice(0, n - 4);
+  }
   if (TIER1.has(base) || TIER2.has(base)) return base;
   // python3.10, gcc10.1, ansible-doc, chef-client: versioned or suite binaries.
-  const unversioned = base.replace(/[\d.]+$/, '');
-  if (unversioned !== base && TIER1.has(unversioned)) return unversioned;
-  const suite = /^(ansible|chef|rmt|lwp|ssh|pip|docker|kubectl)-/.exec(base);
-  return suite && TIER1.has(suite[1]!) ? suite[1]! : base;
+  // (`replace(/[\d.]+$/, '')`: the trailing run of digits and dots.)
+  let end = base.length;
+  while (end > 0) {
+    const c = base.charCodeAt(end - 1);
+    if ((c < 48 || c > 57) && c !== 46) break;
+    end--;
+  }
+  if (end < base.length) {
+    const unversioned = base.slice(0, end);
+    if (TIER1.has(unversioned)) return unversioned;
+  }
+  const dash = base.indexOf('-');
+  if (dash > 0) {
+    const suite = base.slice(0, dash);
+    if (SUITES.has(suite) && TIER1.has(suite)) return suite;
+  }
+  return base;
 }
 
 /** Translates a shell glob to an anchored RegExp (`?`, `*`, `[abc]`, `[!a]`); other characters literal. */
