@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deserializationDetector as d } from '../src/detect/detect-deserialization.js';
+import fc from 'fast-check';
+import { deserializationDetector as d, hasBase64Run } from '../src/detect/detect-deserialization.js';
 import { hostile, inspectValue, rulesFor } from './helpers/detect-point.js';
 
 describe('deserialization detector', () => {
@@ -49,6 +50,29 @@ describe('deserialization detector', () => {
     'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
   ];
   for (const value of benign) it(`leaves ${value.slice(0, 50)} alone`, () => assert.deepEqual(rulesFor(d, value), []));
+  it('base64 pre-filter: finds exactly the runs a regular expression finds', () => {
+    const alphabet = fc.constantFrom('a', 'Z', '0', '9', '+', '/', '=', '-', '_', ' ', '.', '\u00e9');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }), fc.integer({ min: 1, max: 12 }), (chars, n) => {
+        const v = chars.join('');
+        assert.equal(hasBase64Run(v, n), new RegExp(`[A-Za-z0-9+/]{${n}}`).test(v), JSON.stringify([v, n]));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('base64 pre-filter keeps every keyword at every alignment, inside prose', () => {
+    const words = ['runtime', 'getruntime', 'processbuilder', 'invokertransformer', 'whileclosure', 'Runtime'];
+    for (const word of words) {
+      for (const pad of ['', 'x', 'xy']) {
+        const b64 = Buffer.from(pad + word).toString('base64');
+        // `runtime` counts only in a short run, which the pads keep it in.
+        const got = rulesFor(d, `see ${b64} here`);
+        assert.ok(got.includes('ST-DESER-008'), `${word}/${pad}: ${b64} → ${got}`);
+      }
+    }
+    const pickle = Buffer.from("cos\nsystem\n(S'id'\ntR.").toString('base64');
+    assert.ok(rulesFor(d, `x ${pickle}`).includes('ST-DESER-006'));
+  });
   it('survives 1 MB of base64', () => {
     assert.ok(Array.isArray(inspectValue(d, hostile('QUJD'))));
   });

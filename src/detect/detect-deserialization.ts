@@ -136,7 +136,27 @@ const B64_CORE_RE = new RegExp(B64_CORES.map((c) => c.core.replace(/[+/]/g, '\\$
 /** Python pickle protocol 2–5 headers in base64 (`\x80\x02`…`\x80\x05`). */
 const PICKLE_B64 = /(?:^|[^A-Za-z0-9+/])(gA[JNSW][A-Za-z0-9+/]{8,4096}={0,2})/;
 
+/**
+ * Every match of B64_CORE_RE and PICKLE_B64 is a run of at least this many base64 characters
+ * (the shortest core; a pickle header plus its 8 required characters is 11): a value without
+ * such a run — prose, ids, cookies, most file bodies — skips both scans.
+ */
+const BASE64_RUN_NEEDED = Math.min(11, ...B64_CORES.map((c) => c.core.length));
+
+/** Does `v` hold `n` consecutive characters of the base64 alphabet ([A-Za-z0-9+/])? */
+export function hasBase64Run(v: string, n: number): boolean {
+  let run = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 /* + */ || c === 47 /* / */) {
+      if (++run >= n) return true;
+    } else run = 0;
+  }
+  return false;
+}
+
 function checkBase64(v: string, add: ReturnType<typeof hitCollector>['add']): void {
+  if (!hasBase64Run(v, BASE64_RUN_NEEDED)) return;
   const m = B64_CORE_RE.exec(v);
   if (m) {
     const word = B64_CORES.find((c) => c.core === m[0])!.word;
