@@ -269,8 +269,8 @@ export function createShadowListener(opts: {
 
   // The dedicated h2c port: the accepted native socket goes straight to the HTTP/2 session
   // (no peek, no JS Duplex), so nghttp2 reads the kernel socket directly. A net server that
-  // emits 'connection' costs the same per connection as http2.Server listening itself
-  // (measured, docs/architecture.md) and lets the shared connection budget run first.
+  // emits 'connection' costs about the same per connection as http2.Server listening itself
+  // (within a few per cent, docs/architecture.md) and lets the shared budget run first.
   const h2cPort = config.h2cPort === false ? undefined : config.h2cPort;
   const h2cTcp =
     h2cPort === undefined
