@@ -68,7 +68,13 @@ describe('admission', () => {
     const seen: string[] = [];
     // A long window: batches leave only when full, so the batching is deterministic.
     const config = resolveConfig({ admission: { queueSize: 4, batchSize: 2, batchWindowMs: 1000 } }).admission;
-    const adm = createAdmission({ config, pool, metrics, logger: silentLogger(), onResult: (ex) => seen.push(ex.id) });
+    const adm = createAdmission({
+      config,
+      pool,
+      metrics,
+      logger: silentLogger(),
+      onResult: (r, _o, ex) => seen.push(ex().id),
+    });
     const outcomes = Array.from({ length: 10 }, (_, i) => adm.submit(exchange(String(i))));
     // First two go to the single pool slot as one batch; four wait; four are shed.
     assert.equal(pending.length, 1);

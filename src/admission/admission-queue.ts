@@ -1,14 +1,17 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CoreMetrics } from '../core/metrics.js';
-import type { AnalysisResult, CapturedExchange } from '../core/model.js';
+import type { AnalysisResult, CapturedExchange, SourceName } from '../core/model.js';
 import type { Pipeline, ShedReason, SubmitOptions, SubmitOutcome } from '../core/pipeline.js';
-import { encodeBatch } from './batch-codec.js';
+import { decodeExchange, encodeExchange, packBatch } from './batch-codec.js';
 import { hasCheapSignal } from './cheap-signals.js';
 import type { DetectPool } from './detect-pool.js';
 
-/** Called with every analysed exchange (publish stage). */
-export type ResultHandler = (exchange: CapturedExchange, result: AnalysisResult, options: SubmitOptions) => void;
+/**
+ * Called with every analysed exchange (publish stage). The exchange itself is unpacked only
+ * when asked for: most results have no finding and never need it.
+ */
+export type ResultHandler = (result: AnalysisResult, options: SubmitOptions, exchange: () => CapturedExchange) => void;
 
 export interface Admission extends Pipeline {
   /** Exchanges waiting for a worker. */
@@ -18,7 +21,12 @@ export interface Admission extends Pipeline {
 }
 
 interface Entry {
-  exchange: CapturedExchange;
+  /** The exchange as packed by encodeExchange (see batch-codec.ts for why it is packed here). */
+  packed: Uint8Array;
+  id: string;
+  source: SourceName;
+  /** Body bytes (request + response): what maxQueuedBytes bounds. */
+  bodyBytes: number;
   options: SubmitOptions;
   waiter?: (result: AnalysisResult | null) => void;
 }
@@ -48,12 +56,12 @@ export function createAdmission(opts: {
   // Bytes of bodies held by queued entries: the queue is bounded in bytes as well as in
   // entries, so that large uploads cannot make queueSize × maxBodyBytes resident.
   let queuedBytes = 0;
-  const bytesOf = (e: Entry): number => e.exchange.body.byteLength + (e.exchange.response?.body.byteLength ?? 0);
   const idleWaiters: Array<() => void> = [];
+  metrics.setPoolUtilizationSource(() => pool.utilization());
 
-  const shed = (reason: ShedReason, entry?: Entry): SubmitOutcome => {
+  const shed = (reason: ShedReason, waiter?: Entry['waiter']): SubmitOutcome => {
     metrics.shed.inc({ reason });
-    entry?.waiter?.(null);
+    waiter?.(null);
     return { accepted: false, reason };
   };
 
@@ -63,7 +71,7 @@ export function createAdmission(opts: {
     ring[head] = undefined;
     head = (head + 1) % ring.length;
     size--;
-    queuedBytes -= bytesOf(entry!);
+    queuedBytes -= entry!.bodyBytes;
     return entry;
   };
 
@@ -81,28 +89,27 @@ export function createAdmission(opts: {
   const runBatch = async (batch: Entry[]): Promise<void> => {
     let results: AnalysisResult[];
     try {
-      results = await pool.run(encodeBatch(batch.map((e) => e.exchange)));
+      results = await pool.run(packBatch(batch.map((e) => e.packed)));
     } catch (err) {
       logger.error({ err, size: batch.length }, 'worker batch failed');
-      for (const e of batch) shed('worker_error', e);
+      for (const e of batch) shed('worker_error', e.waiter);
       results = [];
     }
     const byId = new Map(results.map((r) => [r.exchangeId, r]));
     for (const entry of batch) {
-      const result = byId.get(entry.exchange.id);
+      const result = byId.get(entry.id);
       if (!result) continue;
-      metrics.analyzed.inc({ source: entry.exchange.source });
+      metrics.analyzed.inc({ source: entry.source });
       metrics.analysisSeconds.observe(result.durationMs / 1000);
       for (const a of result.anomalies) metrics.anomalies.inc({ code: a.code });
       try {
-        onResult(entry.exchange, result, entry.options);
+        onResult(result, entry.options, () => decodeExchange(entry.packed));
       } catch (err) {
         logger.error({ err }, 'publishing a result failed');
       }
       entry.waiter?.(result);
     }
     inFlight--;
-    metrics.poolUtilization.set(pool.utilization());
     dispatch();
   };
 
@@ -120,29 +127,42 @@ export function createAdmission(opts: {
     }
   };
 
-  const admit = (entry: Entry): SubmitOutcome => {
-    metrics.received.inc({ source: entry.exchange.source });
-    if (closing) return shed('shutting_down', entry);
-    if (size >= config.queueSize || queuedBytes + bytesOf(entry) > config.maxQueuedBytes)
-      return shed('queue_full', entry);
+  const admit = (
+    exchange: CapturedExchange,
+    options: SubmitOptions,
+    waiter?: (result: AnalysisResult | null) => void,
+  ): SubmitOutcome => {
+    metrics.received.inc({ source: exchange.source });
+    if (closing) return shed('shutting_down', waiter);
+    const bodyBytes = exchange.body.byteLength + (exchange.response?.body.byteLength ?? 0);
+    if (size >= config.queueSize || queuedBytes + bodyBytes > config.maxQueuedBytes) return shed('queue_full', waiter);
     if (config.overloadSampleRate > 1 && size >= (config.queueSize * 3) / 4) {
       // Under pressure keep 1 in N instead of dropping the whole tail, and always keep (while
       // there is room) requests that carry a cheap suspicious signal: they are the ones worth
       // the CPU. The signal test runs only here, when sampling, never on the normal path.
-      if (!hasCheapSignal(entry.exchange) && sampleCounter++ % config.overloadSampleRate !== 0) {
-        return shed('sampled_out', entry);
+      if (!hasCheapSignal(exchange) && sampleCounter++ % config.overloadSampleRate !== 0) {
+        return shed('sampled_out', waiter);
       }
     }
+    // Packed only once admitted: a shed exchange costs nothing more.
+    const entry: Entry = {
+      packed: encodeExchange(exchange),
+      id: exchange.id,
+      source: exchange.source,
+      bodyBytes,
+      options,
+    };
+    if (waiter) entry.waiter = waiter;
     ring[(head + size) % ring.length] = entry;
     size++;
-    queuedBytes += bytesOf(entry);
+    queuedBytes += bodyBytes;
     metrics.queueDepth.set(size);
     schedule();
     return { accepted: true };
   };
 
   return {
-    submit: (exchange, options = {}) => admit({ exchange, options }),
+    submit: (exchange, options = {}) => admit(exchange, options),
     submitAndWait(exchange, timeoutMs, options = {}) {
       return new Promise<AnalysisResult | null>((resolve) => {
         let done = false;
@@ -153,7 +173,7 @@ export function createAdmission(opts: {
           resolve(r);
         };
         const t = setTimeout(() => finish(null), timeoutMs);
-        admit({ exchange, options, waiter: finish });
+        admit(exchange, options, finish);
       });
     },
     depth: () => size,
@@ -172,7 +192,7 @@ export function createAdmission(opts: {
         });
       }
       // Whatever could not be analysed in time is shed, and counted, not silently lost.
-      for (let e = take(); e; e = take()) shed('shutting_down', e);
+      for (let e = take(); e; e = take()) shed('shutting_down', e.waiter);
       metrics.queueDepth.set(0);
     },
   };

@@ -26,9 +26,12 @@ export function createDetectPool(opts: { workers: number; analysis: AnalysisConf
     filename: workerFile.href,
     minThreads: threads,
     maxThreads: threads,
-    // Two batches per thread keep every worker busy while the next batch is packed;
-    // admission never hands over more, so piscina's own queue stays empty.
-    concurrentTasksPerWorker: 1,
+    // Two batches per thread, both posted to the worker at once: the second waits in the
+    // worker's own message queue, so the worker starts it the moment the first is done
+    // instead of waiting for the listener's event loop to hand it over (with one task per
+    // worker, the worker idled while the listener was busy answering requests). Admission
+    // never hands over more, so piscina's own queue stays empty.
+    concurrentTasksPerWorker: 2,
     maxQueue: threads * 2,
     workerData,
     // Workers wait for tasks on their event loop rather than spinning on Atomics.wait:
