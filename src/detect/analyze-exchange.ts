@@ -69,13 +69,9 @@ export function analyzeExchange(
   const findings: Finding[] = [];
   let budgetExceeded = false;
 
-  const keep = (f: Finding): void => {
-    if (!isExcluded(config.exclusions, exchange.host, request.path, f)) findings.push(f);
-  };
-
   for (const detector of enabled) {
     if (!detector.inspectRequest) continue;
-    for (const f of detector.inspectRequest(request, ctx)) keep(f);
+    for (const f of detector.inspectRequest(request, ctx)) keep(findings, config, exchange.host, request.path, f);
   }
   outer: for (const point of request.points) {
     // Results depend on the value, where it sits and the request's host (RFI compares URLs
@@ -86,7 +82,8 @@ export function analyzeExchange(
         : undefined;
     const cached = key === undefined ? undefined : cache!.get(key);
     if (cached) {
-      for (const hit of cached) keep({ ...hit, location: point.location, chain: point.chain });
+      for (const hit of cached)
+        keep(findings, config, exchange.host, request.path, { ...hit, location: point.location, chain: point.chain });
       continue;
     }
     // The budget is checked before a point's detectors and between them; detectors also
@@ -108,7 +105,8 @@ export function analyzeExchange(
     }
     // Only a point every detector finished with is remembered (a cut one is not a verdict).
     if (key !== undefined && performance.now() <= deadline) cache!.set(key, hits);
-    for (const hit of hits) keep({ ...hit, location: point.location, chain: point.chain });
+    for (const hit of hits)
+      keep(findings, config, exchange.host, request.path, { ...hit, location: point.location, chain: point.chain });
   }
   let reported = dedupeFindings(findings);
   if (exchange.response) {
@@ -153,6 +151,11 @@ export function analyzeExchange(
     durationMs: performance.now() - start,
     budgetExceeded,
   };
+}
+
+/** Appends `f` to `findings` unless the config's exclusions cover it. */
+function keep(findings: Finding[], config: AnalysisConfig, host: string, path: string, f: Finding): void {
+  if (!isExcluded(config.exclusions, host, path, f)) findings.push(f);
 }
 
 /** One finding per (rule, location): the same payload reached by two decodings reports once. */

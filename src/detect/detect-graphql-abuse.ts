@@ -1,5 +1,5 @@
 import type { DecodedRequest, DetectContext, Detector, Finding } from '../core/model.js';
-import { hitOf, reported, type Rule } from './detect-kit.js';
+import { addFinding, type Rule } from './detect-kit.js';
 
 /*
  * GraphQL abuse, judged once per request from the shape the decode stage measured
@@ -45,13 +45,8 @@ export const graphqlAbuseDetector: Detector = {
   id: 'graphql_abuse',
   inspectRequest(req: DecodedRequest, ctx: DetectContext): Finding[] {
     const out: Finding[] = [];
-    const add = (rule: Rule, conf: number, fragment: string, reason: string, location = 'body.graphql'): void => {
-      if (!reported(ctx, conf) || out.some((f) => f.ruleId === rule.id)) return;
-      out.push({ ...hitOf(rule, conf, fragment, reason), location, chain: [] });
-    };
     const facts = factsOf(req);
-    const n = (k: string): number => facts?.[`graphql.${k}`] ?? 0;
-    let introspected = n('introspection') > 0;
+    let introspected = (facts?.['graphql.introspection'] ?? 0) > 0;
     if (!introspected) {
       for (const p of req.points) {
         if (!graphqlPoint(p.location)) continue;
@@ -64,8 +59,13 @@ export const graphqlAbuseDetector: Detector = {
         }
       }
     }
-    if (introspected) add(R.introspection, 0.75, '__schema', 'GraphQL schema introspection');
+    if (introspected)
+      addFinding(out, ctx, R.introspection, 0.75, '__schema', 'GraphQL schema introspection', 'body.graphql');
+    // Most requests carry no GraphQL document: the helpers below are made only for those that do.
     if (!facts) return out;
+    const add = (rule: Rule, conf: number, fragment: string, reason: string): void =>
+      addFinding(out, ctx, rule, conf, fragment, reason, 'body.graphql');
+    const n = (k: string): number => facts[`graphql.${k}`] ?? 0;
     const L = GRAPHQL_LIMITS;
     if (n('depth') > L.depth)
       add(

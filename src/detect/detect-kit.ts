@@ -1,4 +1,4 @@
-import type { DetectContext, Hit, Point, SeverityName } from '../core/model.js';
+import type { DetectContext, Finding, Hit, Point, SeverityName } from '../core/model.js';
 import { CONFIDENCE_FLOOR } from './detect-util.js';
 
 /*
@@ -31,6 +31,24 @@ export function hitOf(rule: Rule, confidence: number, fragment: string, reason: 
     fragment: fragment.length > 512 ? fragment.slice(0, 512) : fragment,
     reason,
   };
+}
+
+/**
+ * Appends a request-level finding for `rule` to `out` unless it is under the sensitivity floor
+ * or `out` already holds one of that rule. A module function rather than a closure per
+ * request: request-level detectors run on every request.
+ */
+export function addFinding(
+  out: Finding[],
+  ctx: Pick<DetectContext, 'sensitivity'>,
+  rule: Rule,
+  conf: number,
+  fragment: string,
+  reason: string,
+  location: string,
+): void {
+  if (!reported(ctx, conf) || out.some((f) => f.ruleId === rule.id)) return;
+  out.push({ ...hitOf(rule, conf, fragment, reason), location, chain: [] });
 }
 
 /** Collects hits (one per rule, the most confident) and drops those under the sensitivity floor. */

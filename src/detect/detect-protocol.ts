@@ -1,5 +1,5 @@
 import type { DecodedRequest, DetectContext, Detector, Finding } from '../core/model.js';
-import { hitOf, reported, type Rule } from './detect-kit.js';
+import { addFinding, type Rule } from './detect-kit.js';
 
 /*
  * Protocol anomalies worth reporting, from the header list exactly as received (duplicates
@@ -73,15 +73,13 @@ export const protocolDetector: Detector = {
   id: 'protocol',
   inspectRequest(req: DecodedRequest, ctx: DetectContext): Finding[] {
     const out: Finding[] = [];
-    const add = (rule: Rule, conf: number, fragment: string, reason: string, location: string): void => {
-      if (!reported(ctx, conf) || out.some((f) => f.ruleId === rule.id)) return;
-      out.push({ ...hitOf(rule, conf, fragment, reason), location, chain: [] });
-    };
     const h = req.headers;
     const cls = h.filter(([n]) => n === 'content-length').map(([, v]) => v.trim());
     const tes = h.filter(([n]) => n === 'transfer-encoding').map(([, v]) => v);
     if (cls.length > 0 && tes.length > 0) {
-      add(
+      addFinding(
+        out,
+        ctx,
         R.clTe,
         0.85,
         `content-length: ${cls[0]}; transfer-encoding: ${tes[0]}`,
@@ -91,12 +89,12 @@ export const protocolDetector: Detector = {
     }
     const distinct = new Set(cls.flatMap((v) => v.split(',').map((x) => x.trim())));
     if (distinct.size > 1)
-      add(R.cl, 0.9, cls.join(' | '), 'conflicting Content-Length values', 'header.content-length');
+      addFinding(out, ctx, R.cl, 0.9, cls.join(' | '), 'conflicting Content-Length values', 'header.content-length');
     else if (cls.length > 1)
-      add(R.cl, 0.5, cls.join(' | '), 'duplicate Content-Length headers', 'header.content-length');
+      addFinding(out, ctx, R.cl, 0.5, cls.join(' | '), 'duplicate Content-Length headers', 'header.content-length');
     for (const v of cls) {
       if (!/^\d{1,15}$/.test(v) && !/^\d{1,15}(?:\s*,\s*\d{1,15})+$/.test(v))
-        add(R.cl, 0.85, v, 'Content-Length that is not a number', 'header.content-length');
+        addFinding(out, ctx, R.cl, 0.85, v, 'Content-Length that is not a number', 'header.content-length');
     }
     for (const v of tes) {
       const codings = v.split(',').map((x) => x.trim().toLowerCase());
@@ -104,27 +102,55 @@ export const protocolDetector: Detector = {
         /^[a-z]+(?:\s*,\s*[a-z]+)*$/i.test(v) &&
         codings[codings.length - 1] === 'chunked' &&
         codings.every((x) => ['chunked', 'gzip', 'deflate', 'compress', 'br'].includes(x));
-      if (!clean) add(R.te, 0.85, v, 'obfuscated or invalid Transfer-Encoding', 'header.transfer-encoding');
+      if (!clean)
+        addFinding(out, ctx, R.te, 0.85, v, 'obfuscated or invalid Transfer-Encoding', 'header.transfer-encoding');
     }
     if (tes.length > 1)
-      add(R.te, 0.8, tes.join(' | '), 'several Transfer-Encoding headers', 'header.transfer-encoding');
+      addFinding(out, ctx, R.te, 0.8, tes.join(' | '), 'several Transfer-Encoding headers', 'header.transfer-encoding');
     for (const [n] of h) {
       if (n.startsWith(':')) continue;
       if (!TOKEN.test(n)) {
-        add(R.headerName, 0.8, n.slice(0, 80), 'header name with characters outside the HTTP token set', `header.${n}`);
+        addFinding(
+          out,
+          ctx,
+          R.headerName,
+          0.8,
+          n.slice(0, 80),
+          'header name with characters outside the HTTP token set',
+          `header.${n}`,
+        );
         break;
       }
       if (/^(?:content[_-]length|transfer[_-]encoding)$/.test(n) && n.includes('_')) {
-        add(R.headerName, 0.7, n, 'framing header spelled with "_" (normalised differently by proxies)', `header.${n}`);
+        addFinding(
+          out,
+          ctx,
+          R.headerName,
+          0.7,
+          n,
+          'framing header spelled with "_" (normalised differently by proxies)',
+          `header.${n}`,
+        );
       }
     }
     const m = req.method;
-    if (!TOKEN.test(m)) add(R.method, 0.9, m.slice(0, 60), 'method is not an HTTP token', 'method');
+    if (!TOKEN.test(m)) addFinding(out, ctx, R.method, 0.9, m.slice(0, 60), 'method is not an HTTP token', 'method');
     else if (!KNOWN_METHODS.has(m))
-      add(R.method, m.toUpperCase() === m ? 0.6 : 0.7, m.slice(0, 60), `unknown method ${m.slice(0, 30)}`, 'method');
-    else if (m === 'TRACE' || m === 'TRACK') add(R.method, 0.6, m, 'TRACE method (cross-site tracing)', 'method');
+      addFinding(
+        out,
+        ctx,
+        R.method,
+        m.toUpperCase() === m ? 0.6 : 0.7,
+        m.slice(0, 60),
+        `unknown method ${m.slice(0, 30)}`,
+        'method',
+      );
+    else if (m === 'TRACE' || m === 'TRACK')
+      addFinding(out, ctx, R.method, 0.6, m, 'TRACE method (cross-site tracing)', 'method');
     if (h.length > MAX_NORMAL_HEADERS)
-      add(
+      addFinding(
+        out,
+        ctx,
         R.headerCount,
         h.length > MAX_NORMAL_HEADERS * 2 ? 0.8 : 0.65,
         `${h.length} headers`,
@@ -132,11 +158,13 @@ export const protocolDetector: Detector = {
         'headers',
       );
     const hosts = new Set(h.filter(([n]) => n === 'host').map(([, v]) => v.trim().toLowerCase()));
-    if (hosts.size > 1) add(R.host, 0.8, [...hosts].join(' | '), 'conflicting Host headers', 'header.host');
+    if (hosts.size > 1)
+      addFinding(out, ctx, R.host, 0.8, [...hosts].join(' | '), 'conflicting Host headers', 'header.host');
     for (const a of req.anomalies) {
-      if (a.code === 'chunked_malformed') add(R.framing, 0.7, a.detail, 'malformed chunked framing', a.location);
+      if (a.code === 'chunked_malformed')
+        addFinding(out, ctx, R.framing, 0.7, a.detail, 'malformed chunked framing', a.location);
       else if (a.code === 'header_count')
-        add(R.headerCount, 0.7, a.detail, 'header count over the analysis limit', a.location);
+        addFinding(out, ctx, R.headerCount, 0.7, a.detail, 'header count over the analysis limit', a.location);
     }
     return out;
   },

@@ -431,17 +431,19 @@ function evaluate(value: string, deadline: number, inQuote: boolean, offset: num
   return out;
 }
 
+/** Appends a candidate for the match `m`, if any. */
+function addMatch(out: Candidate[], rule: Rule, confidence: number, m: RegExpExecArray | null): void {
+  if (m) out.push({ rule, confidence, from: m.index, to: m.index + m[0].length });
+}
+
 function structural(value: string): Candidate[] {
   const out: Candidate[] = [];
-  const add = (rule: Rule, confidence: number, m: RegExpExecArray | null): void => {
-    if (m) out.push({ rule, confidence, from: m.index, to: m.index + m[0].length });
-  };
-  add(RULES.shellshock, 0.95, SHELLSHOCK.exec(value));
+  addMatch(out, RULES.shellshock, 0.95, SHELLSHOCK.exec(value));
   // The Shellshock prefix alone, as a whole value (`() {`, `() { :; }`).
-  add(RULES.shellshock, 0.7, /^\s*\(\s*\)\s*\{/.exec(value));
-  add(RULES.forkBomb, 0.9, FORK_BOMB.exec(value));
-  add(RULES.reverse, 0.9, REVERSE.exec(value));
-  add(RULES.windows, 0.8, CMD_FOR.exec(value));
+  addMatch(out, RULES.shellshock, 0.7, /^\s*\(\s*\)\s*\{/.exec(value));
+  addMatch(out, RULES.forkBomb, 0.9, FORK_BOMB.exec(value));
+  addMatch(out, RULES.reverse, 0.9, REVERSE.exec(value));
+  addMatch(out, RULES.windows, 0.8, CMD_FOR.exec(value));
   const ifm = CMD_IF.exec(value);
   if (ifm) {
     const then = (ifm[1] ?? '').toLowerCase().replace(/^\(|\)$/g, '');
@@ -450,17 +452,18 @@ function structural(value: string): Candidate[] {
       CMD_BUILTINS.has(then) ||
       TIER1.has(binaryName(then)) ||
       /\(\s*$/.test(ifm[0]);
-    add(RULES.windows, strongIf ? 0.75 : 0.5, ifm);
+    addMatch(out, RULES.windows, strongIf ? 0.75 : 0.5, ifm);
   }
-  add(RULES.windows, 0.85, CMD_MISC.exec(value));
-  add(RULES.powershell, 0.85, POWERSHELL.exec(value));
-  add(RULES.mail, 0.8, MAIL.exec(value));
+  addMatch(out, RULES.windows, 0.85, CMD_MISC.exec(value));
+  addMatch(out, RULES.powershell, 0.85, POWERSHELL.exec(value));
+  addMatch(out, RULES.mail, 0.8, MAIL.exec(value));
   // A value that *starts* with a line break and a mail-protocol verb: `\r\nQUIT`, `\nTOP 1 2`.
-  add(RULES.mail, 0.75, MAIL_LEADING.exec(value));
+  addMatch(out, RULES.mail, 0.75, MAIL_LEADING.exec(value));
   const alias = /(?:^|[;&|\n]\s*)alias\s+(?:[+-][\w+-]+\s+)*[\w.-]+=(?:'[^']*'|"[^"]*"|\S+)/.exec(value);
-  add(RULES.chained, 0.75, alias);
+  addMatch(out, RULES.chained, 0.75, alias);
   // Shell-only expansions: arithmetic `$[2+2]`, `$((7))`, pattern removal `${x#…}`.
-  add(
+  addMatch(
+    out,
     RULES.substitution,
     0.6,
     /\$\[\s*(?:[\d(][^\]\n]{0,40}|[^\]\n]{0,40}[-+*/%][^\]\n]{0,40})?\]|\$\(\([^)\n]{0,40}\)\)|\$\{\w+#[^}\n]{0,40}\}/.exec(
@@ -468,11 +471,11 @@ function structural(value: string): Candidate[] {
     ),
   );
   // An SMTP envelope even without its line breaks (a header cannot carry them).
-  add(RULES.mail, 0.75, /\bmail\s+from\s*:\s*<[^>]*>[^\n]{0,200}?\brcpt\s+to\s*:\s*</i.exec(value));
+  addMatch(out, RULES.mail, 0.75, /\bmail\s+from\s*:\s*<[^>]*>[^\n]{0,200}?\brcpt\s+to\s*:\s*</i.exec(value));
   const binPath = /(?:^|[;|&=('"`]\s*)(?:\/usr(?:\/local)?)?\/s?bin\/([\w.-]+)/.exec(value);
-  if (binPath && (TIER1.has(binPath[1]!) || TIER2.has(binPath[1]!))) add(RULES.chained, 0.75, binPath);
+  if (binPath && (TIER1.has(binPath[1]!) || TIER2.has(binPath[1]!))) addMatch(out, RULES.chained, 0.75, binPath);
   // The whole value is a path to a system binary (`/bin/ab`, `/usr/sbin/x`): a command to run.
-  add(RULES.commandLine, 0.6, /^\s*(?:\/usr(?:\/local)?)?\/s?bin\/[\w.+-]+\s*$/.exec(value));
+  addMatch(out, RULES.commandLine, 0.6, /^\s*(?:\/usr(?:\/local)?)?\/s?bin\/[\w.+-]+\s*$/.exec(value));
   return out;
 }
 

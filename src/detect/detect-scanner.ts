@@ -1,5 +1,5 @@
 import type { DecodedRequest, DetectContext, Detector, Finding } from '../core/model.js';
-import { hitOf, reported, type Rule } from './detect-kit.js';
+import { addFinding, type Rule } from './detect-kit.js';
 
 /*
  * Security scanners and attack tools, recognised by the user agents and headers they send
@@ -46,20 +46,33 @@ export const scannerDetector: Detector = {
   id: 'scanner',
   inspectRequest(req: DecodedRequest, ctx: DetectContext): Finding[] {
     const out: Finding[] = [];
-    const add = (rule: Rule, conf: number, fragment: string, reason: string, location: string): void => {
-      if (!reported(ctx, conf) || out.some((f) => f.ruleId === rule.id)) return;
-      out.push({ ...hitOf(rule, conf, fragment, reason), location, chain: [] });
-    };
     for (const [name, value] of req.headers.slice(0, 256)) {
       if (name === 'user-agent') {
         const m = SCANNER_UA.exec(value);
-        if (m) add(R.agent, 0.9, value, `scanner user agent (${m[1]})`, 'header.user-agent');
+        if (m) addFinding(out, ctx, R.agent, 0.9, value, `scanner user agent (${m[1]})`, 'header.user-agent');
       }
       if (SCANNER_HEADERS.has(name))
-        add(R.header, 0.9, `${name}: ${value.slice(0, 80)}`, `scanner header ${name}`, `header.${name}`);
+        addFinding(
+          out,
+          ctx,
+          R.header,
+          0.9,
+          `${name}: ${value.slice(0, 80)}`,
+          `scanner header ${name}`,
+          `header.${name}`,
+        );
       if (value.length < 4096) {
         const o = OOB.exec(value);
-        if (o) add(R.oob, 0.85, value.slice(0, 200), `out-of-band callback domain in header ${name}`, `header.${name}`);
+        if (o)
+          addFinding(
+            out,
+            ctx,
+            R.oob,
+            0.85,
+            value.slice(0, 200),
+            `out-of-band callback domain in header ${name}`,
+            `header.${name}`,
+          );
       }
     }
     return out;
