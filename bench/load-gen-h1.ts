@@ -5,7 +5,15 @@
  * line, Content-Length, chunked, bodiless statuses, `Connection: close`, or read-until-close).
  */
 import net from 'node:net';
-import { drive, settle, type LoadResult, type LoadSpec, type Transport, type TransportHooks } from './load-gen-core.js';
+import {
+  drive,
+  nextBackoff,
+  settle,
+  type LoadResult,
+  type LoadSpec,
+  type Transport,
+  type TransportHooks,
+} from './load-gen-core.js';
 import type { MixRequest } from './load-mix.js';
 
 /** Serializes one request of the mix, bytes ready for the socket. */
@@ -92,6 +100,8 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
   const requests = mix.map((r) => serializeH1(r, spec.host));
   const address = spec.address ?? '127.0.0.1';
   return async (hooks: TransportHooks): Promise<Transport> => {
+    // Per connection slot: the delay before reopening a connection that never answered.
+    const backoff: number[] = [];
     const conns: Conn[] = [];
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
     // Idle connections, first in first out so the load spreads over all of them.
@@ -254,13 +264,15 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
         }
         first?.();
         if (closed || !hooks.running()) return;
-        // A connection that never answered anything waits a little: no hot reconnect loop
-        // against a server that refuses or drops every connection.
+        // A connection that never answered anything waits before the next attempt (20 ms,
+        // doubling up to 1 s): no hot reconnect loop against a server that refuses or drops
+        // every connection.
         const again = (): void => {
           if (!closed && hooks.running()) open(slot, null);
         };
-        if (conn.answered > 0) again();
-        else setTimeout(again, 20);
+        backoff[slot] = conn.answered > 0 ? 0 : nextBackoff(backoff[slot] ?? 0);
+        if (backoff[slot] === 0) again();
+        else setTimeout(again, backoff[slot]);
       });
     };
 

@@ -8,7 +8,15 @@
  * GOAWAY retires the session, PING is answered, the server's SETTINGS are applied and acked.
  */
 import net from 'node:net';
-import { drive, settle, type LoadResult, type LoadSpec, type Transport, type TransportHooks } from './load-gen-core.js';
+import {
+  drive,
+  nextBackoff,
+  settle,
+  type LoadResult,
+  type LoadSpec,
+  type Transport,
+  type TransportHooks,
+} from './load-gen-core.js';
 import { createHpackDecoder, encodeRequestHeaders, type HpackDecoder, type HeaderList } from './load-gen-hpack.js';
 import type { MixRequest } from './load-mix.js';
 
@@ -134,6 +142,8 @@ export function h2Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
   const perSession = spec.streamsPerSession ?? (open ? 100 : 16);
 
   return async (hooks: TransportHooks): Promise<Transport> => {
+    // Per connection slot: the delay before reopening a connection that never answered.
+    const backoff: number[] = [];
     const sessions: Session[] = [];
     const readBuffer = Buffer.allocUnsafe(256 * 1024);
     let inFlight = 0;
@@ -413,8 +423,9 @@ export function h2Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
         const again = (): void => {
           if (!closed && hooks.running()) connect(slot, null);
         };
-        if (s.answered > 0) again();
-        else setTimeout(again, 20);
+        backoff[slot] = s.answered > 0 ? 0 : nextBackoff(backoff[slot] ?? 0);
+        if (backoff[slot] === 0) again();
+        else setTimeout(again, backoff[slot]);
       });
     };
 

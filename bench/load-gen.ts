@@ -32,7 +32,7 @@ export function runInProcess(spec: LoadSpec, mix?: readonly MixRequest[]): Promi
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const file = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, JSON.stringify(spec)], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
