@@ -1,6 +1,7 @@
 import type { Detector, Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { percentDecode } from './normalize.js';
+import { sqliteDotCommands } from './rce-sqlite-dot.js';
 import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from './shell-tokenizer.js';
 
 /**
@@ -525,6 +526,7 @@ function inspectValue(value: string, deadline: number, hits: Hit[]): void {
   for (const q of ['"', "'"] as const) {
     if (value.includes(q)) cands.push(...evaluate(q + value, deadline, true, 1));
   }
+  cands.push(...sqliteDotCommands(value, binaryName, binaryTier));
   if (cands.length === 0) return;
   discountMarkdownCode(value, cands);
   for (const c of cands) {
