@@ -1,6 +1,7 @@
 import type { Detector, Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { percentDecode } from './normalize.js';
+import { nestedArithmetic } from './rce-arith-expansion.js';
 import { sqliteDotCommands } from './rce-sqlite-dot.js';
 import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from './shell-tokenizer.js';
 
@@ -527,6 +528,7 @@ function inspectValue(value: string, deadline: number, hits: Hit[]): void {
     if (value.includes(q)) cands.push(...evaluate(q + value, deadline, true, 1));
   }
   cands.push(...sqliteDotCommands(value, binaryName, binaryTier));
+  if (value.includes('$((')) cands.push(...nestedArithmetic(value));
   if (cands.length === 0) return;
   discountMarkdownCode(value, cands);
   for (const c of cands) {
