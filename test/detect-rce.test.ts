@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
-import { binaryName, binaryTier, rceDetector } from '../src/detect/detect-rce.js';
+import { binaryName, binaryTier, namesKnownBinary, rceDetector } from '../src/detect/detect-rce.js';
 import { tokenizeShell } from '../src/detect/shell-tokenizer.js';
 
 function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
@@ -92,6 +92,19 @@ describe('rce detector', () => {
       }),
       { numRuns: 20_000 },
     );
+    // The long-word shortcut agrees with the full normalisation, long words included.
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), fc.nat({ max: 40 }), (parts, pad) => {
+        const w = parts.join('');
+        for (const word of [w, w + 'x'.repeat(pad), 'x'.repeat(pad) + w, 'ssh-' + 'x'.repeat(pad) + w]) {
+          assert.equal(namesKnownBinary(word), binaryTier(binaryName(word)) !== 0, JSON.stringify(word));
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+    assert.equal(namesKnownBinary(`python${'3'.repeat(40)}`), true);
+    assert.equal(namesKnownBinary(`kubectl-${'x'.repeat(40)}`), true);
+    assert.equal(namesKnownBinary('PNGDATA-'.repeat(100)), false);
     for (const word of [
       '/usr/bin/python3.10',
       'C:\\Windows\\cmd.exe',

@@ -491,6 +491,36 @@ const SHELL_REWRITE = /['"\\^${}`<>]/;
 // Exactly the tokenizer's separators (not `\s`), so that the pieces are its words.
 const PLAIN_SPLIT = /[ \t\v\f\n\r;|&()]+/;
 
+/** Length of the longest known binary name. */
+const LONGEST_NAME = Math.max(...[...TIER1, ...TIER2].map((b) => b.length));
+/** Ends like a version (`3.10`) or like an extension `binaryName` strips, in any case. */
+function strippedEnd(word: string): boolean {
+  const n = word.length;
+  const last = word.charCodeAt(n - 1);
+  if ((last >= 48 && last <= 57) || last === 46) return true;
+  if (n < 4 || word.charCodeAt(n - 4) !== 46) return false;
+  const ext = word.slice(n - 3).toLowerCase();
+  return ext === 'exe' || ext === 'com' || ext === 'bat' || ext === 'cmd';
+}
+
+/**
+ * Does `binaryName(word)` name a known binary? Lower-casing never shortens a string and makes
+ * digits, dots and `-` only from themselves, so a basename longer than any name plus an
+ * extension can only come down to one through a version suffix or a suite prefix (`ssh-…`):
+ * other long words (file bodies, tokens) skip the lower-casing and hashing of their whole text.
+ */
+export function namesKnownBinary(word: string): boolean {
+  if (word.length > LONGEST_NAME + 4) {
+    const start = basenameStart(word);
+    if (word.length - start > LONGEST_NAME + 4 && !strippedEnd(word)) {
+      const dash = word.indexOf('-', start);
+      if (dash < 0 || dash - start > 7 || !SUITES.has(word.slice(start, dash).toLowerCase())) return false;
+    }
+  }
+  const name = binaryName(word);
+  return TIER1.has(name) || TIER2.has(name);
+}
+
 /**
  * Can `evaluate` return anything for this value? Without the characters above, every command
  * head is one of the value's pieces, and a command scores only when its head names a known
@@ -502,8 +532,7 @@ function mayRunCommand(value: string): boolean {
   for (const piece of value.split(PLAIN_SPLIT)) {
     if (piece === '') continue;
     // A lower-case word is its own binary name (no path, extension, version or suite to strip).
-    const name = /[^a-z]/.test(piece) ? binaryName(piece) : piece;
-    if (TIER1.has(name) || TIER2.has(name)) return true;
+    if (/[^a-z]/.test(piece) ? namesKnownBinary(piece) : TIER1.has(piece) || TIER2.has(piece)) return true;
     if (/[*?[]/.test(piece) && globBinary(piece) !== undefined) return true;
   }
   return false;
