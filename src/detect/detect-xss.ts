@@ -2,6 +2,7 @@ import type { Detector, Hit, SeverityName } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
 import { CALL_SINKS, findSinks, jsInjection, lexJs, mayReachSink } from './js-context.js';
+import { jsfuckAtom } from './xss-jsfuck-atom.js';
 import { taggedTemplateCall } from './xss-tagged-call.js';
 import {
   foldFullWidth,
@@ -275,6 +276,7 @@ function evaluate(value: string, deadline: number): Candidate[] {
     });
   }
   out.push(...taggedTemplateCall(value));
+  out.push(...jsfuckAtom(value));
   // `document /*x*/ . cookie`, `(document)["cookie"]`: a source reached through obfuscation.
   const source =
     /\(?\s*document\s*(?:\/\*[^*]*\*\/\s*)*\)?\s*(?:\[\s*["'`](?:cookie|domain|location)|(?:\/\*[^*]*\*\/\s*)+\.\s*(?:\/\*[^*]*\*\/\s*)*(?:cookie|domain)|\.\s{2,}(?:cookie|domain)|\s+\.\s*(?:cookie|domain))/.exec(
