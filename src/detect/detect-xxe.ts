@@ -1,5 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
 import { hitCollector, type Rule } from './detect-kit.js';
+import { REMOTE_SCHEMA_RULE, remoteSchemaLocations } from './xxe-remote-schema.js';
 
 /*
  * XXE and XML injection. The decode stage reports DOCTYPE declarations and each ENTITY
@@ -129,8 +130,9 @@ export const xxeDetector: Detector = {
       judgeXml(v, true, c.add);
       return c.hits;
     }
+    for (const f of remoteSchemaLocations(v)) c.add(REMOTE_SCHEMA_RULE, f.confidence, f.fragment, f.reason);
     // Cheap pre-filter: XML syntax needs '<!' or an XInclude / XSLT element.
-    if (v.length < 10 || !/<!|<xi:|include|<xsl:/i.test(v)) return [];
+    if (v.length < 10 || !/<!|<xi:|include|<xsl:/i.test(v)) return c.hits;
     const s = v.length > 65536 ? v.slice(0, 65536) : v;
     if (/<!(?:DOCTYPE|ENTITY)/i.test(s)) judgeXml(s, false, c.add);
     judgeOther(s, c.add);
