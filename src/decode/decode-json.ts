@@ -44,6 +44,20 @@ function isDelimiter(c: number): boolean {
   return c === 44 || c === 93 || c === 125 || c === 58 || isWs(c) || Number.isNaN(c);
 }
 
+// The walker's helpers are module functions, not closures over its state: walkJson runs for
+// every JSON body and every JSON-looking value, and closures would be made on each call.
+
+function fail(ctx: DecodeContext, prefix: string, values: number, at: number, why: string): JsonWalkResult {
+  addAnomaly(ctx, ANOMALY.jsonInvalid, prefix, `${why} at offset ${at}`);
+  return { errorAt: at, values };
+}
+
+function valueLocation(stack: readonly Frame[], prefix: string, pendingLocation: string): string {
+  const top = stack[stack.length - 1];
+  if (top === undefined) return prefix;
+  return top.array ? `${top.location}[${top.index}]` : pendingLocation;
+}
+
 /**
  * Walks one JSON text and emits `prefix.key`, `prefix.key[0]` … points. Keys are points
  * too. Strings get nested decoding; numbers and booleans are emitted as written.
@@ -58,19 +72,6 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
   const n = text.length;
   let pendingLocation = prefix;
 
-  const fail = (at: number, why: string): JsonWalkResult => {
-    addAnomaly(ctx, ANOMALY.jsonInvalid, prefix, `${why} at offset ${at}`);
-    return { errorAt: at, values };
-  };
-  const afterValue = (): void => {
-    expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
-  };
-  const valueLocation = (): string => {
-    const top = stack[stack.length - 1];
-    if (top === undefined) return prefix;
-    return top.array ? `${top.location}[${top.index}]` : pendingLocation;
-  };
-
   while (i < n) {
     const c = text.charCodeAt(i);
     if (isWs(c)) {
@@ -81,9 +82,9 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
     if (ctx.stopped) return { errorAt: -1, values };
     switch (expect) {
       case Expect.Done:
-        return fail(i, 'data after the JSON value');
+        return fail(ctx, prefix, values, i, 'data after the JSON value');
       case Expect.Colon:
-        if (c !== 58) return fail(i, 'expected ":"');
+        if (c !== 58) return fail(ctx, prefix, values, i, 'expected ":"');
         expect = Expect.Value;
         i++;
         continue;
@@ -102,25 +103,25 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         if (c === (top.array ? 93 : 125)) {
           stack.pop();
           i++;
-          afterValue();
+          expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
           continue;
         }
-        return fail(i, 'expected "," or a closing bracket');
+        return fail(ctx, prefix, values, i, 'expected "," or a closing bracket');
       }
       case Expect.Key:
       case Expect.KeyOrEnd: {
         if (c === 125 && expect === Expect.KeyOrEnd) {
           stack.pop();
           i++;
-          afterValue();
+          expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
           continue;
         }
-        if (c !== 34) return fail(i, 'expected a key');
+        if (c !== 34) return fail(ctx, prefix, values, i, 'expected a key');
         const s = readString(text, i);
         const top = stack[stack.length - 1]!;
         pendingLocation = childLocation(top.location, s.value);
         emitKey(ctx, pendingLocation, s.value, chain);
-        if (s.end < 0) return fail(n, 'unterminated string');
+        if (s.end < 0) return fail(ctx, prefix, values, n, 'unterminated string');
         i = s.end;
         expect = Expect.Colon;
         continue;
@@ -130,7 +131,7 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         if (c === 93 && expect === Expect.ValueOrEnd) {
           stack.pop();
           i++;
-          afterValue();
+          expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
           continue;
         }
         if (c === 123 || c === 91) {
@@ -139,13 +140,13 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
             // locations, no points (a 100k-deep document costs one pass over its bytes).
             addAnomaly(ctx, ANOMALY.jsonDepth, prefix, `nested deeper than ${maxDepth}`);
             const end = skipContainer(text, i);
-            if (end < 0) return fail(n, 'truncated');
+            if (end < 0) return fail(ctx, prefix, values, n, 'truncated');
             values++;
             i = end;
-            afterValue();
+            expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
             continue;
           }
-          stack.push({ array: c === 91, location: valueLocation(), index: 0 });
+          stack.push({ array: c === 91, location: valueLocation(stack, prefix, pendingLocation), index: 0 });
           expect = c === 91 ? Expect.ValueOrEnd : Expect.KeyOrEnd;
           i++;
           continue;
@@ -153,25 +154,26 @@ export function walkJson(ctx: DecodeContext, text: string, prefix: string, chain
         if (c === 34) {
           const s = readString(text, i);
           values++;
-          emitValue(ctx, valueLocation(), s.value, chain);
-          if (s.end < 0) return fail(n, 'unterminated string');
+          emitValue(ctx, valueLocation(stack, prefix, pendingLocation), s.value, chain);
+          if (s.end < 0) return fail(ctx, prefix, values, n, 'unterminated string');
           i = s.end;
-          afterValue();
+          expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
           continue;
         }
         let j = i;
         while (j < n && !isDelimiter(text.charCodeAt(j))) j++;
         const literal = text.slice(i, j);
-        if (!isJsonLiteral(literal)) return fail(i, 'unexpected token');
+        if (!isJsonLiteral(literal)) return fail(ctx, prefix, values, i, 'unexpected token');
         values++;
-        if (literal !== 'null') emitValue(ctx, valueLocation(), literal, chain, false);
+        if (literal !== 'null') emitValue(ctx, valueLocation(stack, prefix, pendingLocation), literal, chain, false);
         i = j;
-        afterValue();
+        expect = stack.length === 0 ? Expect.Done : Expect.CommaOrEnd;
         continue;
       }
     }
   }
-  if (expect !== Expect.Done) return fail(n, values === 0 && stack.length === 0 ? 'empty document' : 'truncated');
+  if (expect !== Expect.Done)
+    return fail(ctx, prefix, values, n, values === 0 && stack.length === 0 ? 'empty document' : 'truncated');
   return { errorAt: -1, values };
 }
 
