@@ -63,7 +63,7 @@ export const analysisSchema = z.strictObject({
   exclusions: z.array(exclusionSchema).default([]),
   /** Detector ids to turn off entirely. */
   disabledDetectors: z.array(z.string()).default([]),
-  /** Per-worker cache of recent point results (two generations, src/detect/point-cache.ts) (repeated headers and parameters skip the detectors); 0 disables. */
+  /** Per-worker cache of recent point results (repeated headers and parameters skip the detectors); 0 disables. */
   pointCacheSize: z.number().int().min(0).max(1_000_000).default(8192),
   /** Response-side detection (ext_proc exchanges that carry a response). */
   response: z
