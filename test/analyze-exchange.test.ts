@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveConfig } from '../src/config/config.js';
-import type { CapturedExchange, Detector, Point } from '../src/core/model.js';
+import type { CapturedExchange, Detector, Hit, Point } from '../src/core/model.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import { createPointCache, MAX_CACHED_VALUE_CHARS } from '../src/detect/point-cache.js';
 
@@ -104,24 +104,39 @@ describe('analyzeExchange point cache', () => {
     assert.equal(calls, 2);
   });
 
+  const at = (location: string) => ({ host: 'a.example', kind: 'value', location });
+
   it('keeps recently used entries and drops the ones not used for two generations', () => {
     const cache = createPointCache(4); // generations of 2 entries
-    cache.set('a', []);
-    cache.set('b', []); // young full: {a, b} becomes old
-    cache.set('c', []);
-    assert.ok(cache.get('a')); // promoted: young {c, a} becomes old, {a, b} dropped
-    cache.set('d', []);
-    cache.set('e', []); // young {d, e} becomes old, {c, a} dropped
-    assert.equal(cache.get('b'), undefined);
-    assert.equal(cache.get('c'), undefined);
-    assert.ok(cache.get('e'), 'an entry of the old generation is still served');
+    cache.set(at('q'), 'a', []);
+    cache.set(at('q'), 'b', []); // young full: {a, b} becomes old
+    cache.set(at('q'), 'c', []);
+    assert.ok(cache.get(at('q'), 'a')); // promoted: young {c, a} becomes old, {a, b} dropped
+    cache.set(at('q'), 'd', []);
+    cache.set(at('q'), 'e', []); // young {d, e} becomes old, {c, a} dropped
+    assert.equal(cache.get(at('q'), 'b'), undefined);
+    assert.equal(cache.get(at('q'), 'c'), undefined);
+    assert.ok(cache.get(at('q'), 'e'), 'an entry of the old generation is still served');
     assert.ok(cache.size <= 4);
+  });
+
+  it('tells apart the same value at another location, kind or host', () => {
+    const cache = createPointCache(100);
+    const hit = [{ ruleId: 'X' }] as unknown as Hit[];
+    cache.set(at('q'), 'same', hit);
+    assert.equal(cache.get(at('q'), 'same'), hit);
+    assert.equal(cache.get(at('r'), 'same'), undefined);
+    assert.equal(cache.get({ ...at('q'), kind: 'key' }, 'same'), undefined);
+    assert.equal(cache.get({ ...at('q'), host: 'b.example' }, 'same'), undefined);
+    cache.set(at('r'), 'same', []);
+    assert.equal(cache.get(at('q'), 'same'), hit);
+    assert.deepEqual(cache.get(at('r'), 'same'), []);
   });
 
   it('holds nothing when its size is 0', () => {
     const cache = createPointCache(0);
-    cache.set('a', []);
-    assert.equal(cache.get('a'), undefined);
+    cache.set(at('q'), 'a', []);
+    assert.equal(cache.get(at('q'), 'a'), undefined);
     assert.equal(cache.size, 0);
   });
 });

@@ -14,7 +14,7 @@ import { correlateFindings } from './detect-response-correlate.js';
 import { buildResponseView } from './detect-response-view.js';
 import { DETECTORS } from './detector-registry.js';
 import { isExcluded } from './exclusions.js';
-import { createPointCache, MAX_CACHED_VALUE_CHARS, type PointCache } from './point-cache.js';
+import { createPointCache, MAX_CACHED_VALUE_CHARS, type PointCache, type PointSite } from './point-cache.js';
 
 /** What one (detector set, config) pair needs per request, worked out once. */
 interface Plan {
@@ -75,12 +75,12 @@ export function analyzeExchange(
   }
   outer: for (const point of request.points) {
     // Results depend on the value, where it sits and the request's host (RFI compares URLs
-    // with it): all three are in the key.
-    const key =
+    // with it): the cache tells entries apart by all of them.
+    const site: PointSite | undefined =
       cache && point.value.length <= MAX_CACHED_VALUE_CHARS
-        ? `${exchange.host}\u0000${point.kind}\u0000${point.location}\u0000${point.value}`
+        ? { host: exchange.host, kind: point.kind, location: point.location }
         : undefined;
-    const cached = key === undefined ? undefined : cache!.get(key);
+    const cached = site === undefined ? undefined : cache!.get(site, point.value);
     if (cached) {
       for (const hit of cached)
         keep(findings, config, exchange.host, request.path, { ...hit, location: point.location, chain: point.chain });
@@ -104,7 +104,7 @@ export function analyzeExchange(
       for (const hit of pointDetectors[i]!.inspectPoint!(point, ctx)) hits.push(hit);
     }
     // Only a point every detector finished with is remembered (a cut one is not a verdict).
-    if (key !== undefined && performance.now() <= deadline) cache!.set(key, hits);
+    if (site !== undefined && performance.now() <= deadline) cache!.set(site, point.value, hits);
     for (const hit of hits)
       keep(findings, config, exchange.host, request.path, { ...hit, location: point.location, chain: point.chain });
   }
