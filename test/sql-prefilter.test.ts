@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { isPlainCookieHeader } from '../src/detect/detect-sqli.js';
 import { analyzeSql, cannotBeSql } from '../src/detect/sql-fingerprint.js';
 
 /**
@@ -112,6 +113,58 @@ describe('SQLi pre-filter (cannotBeSql)', () => {
       'tab\there',
     ]) {
       assert.equal(cannotBeSql(v), false, v);
+    }
+  });
+});
+
+describe('SQLi skip of plain Cookie headers (isPlainCookieHeader)', () => {
+  // Cookie names and values built from the same SQL-heavy pieces as above, glued without spaces.
+  const glued = (min: number) =>
+    fc
+      .array(fc.constantFrom(...NAMES, ...WORDS, ...NUMBERS, '-', '--', '.', '_', '~'), {
+        minLength: min,
+        maxLength: 3,
+      })
+      .map((a) => a.join(''));
+  const pair = fc.tuple(glued(1), glued(0), fc.constantFrom('', '', '=', '==')).map(([n, v, pad]) => `${n}=${v}${pad}`);
+  const header = fc
+    .tuple(fc.array(pair, { minLength: 1, maxLength: 4 }), fc.constantFrom('; ', ';'), fc.constantFrom('', ';'))
+    .map(([pairs, sep, end]) => pairs.join(sep) + end);
+
+  it('skips only headers whose every SQLi finding a single cookie name or value also gets', () => {
+    let skipped = 0;
+    fc.assert(
+      fc.property(header, (h) => {
+        if (!isPlainCookieHeader(h)) return true;
+        skipped++;
+        const best = new Map<string, number>();
+        for (const part of h.split(/; ?/).flatMap((p) => p.split(/=(.*)/s).slice(0, 2))) {
+          if (part.length < 2) continue;
+          for (const hit of analyzeSql(part).hits)
+            best.set(hit.ruleId, Math.max(best.get(hit.ruleId) ?? 0, hit.confidence));
+        }
+        return analyzeSql(h).hits.every((hit) => (best.get(hit.ruleId) ?? -1) >= hit.confidence);
+      }),
+      { numRuns: 20_000, seed: 7 },
+    );
+    assert.ok(skipped > 2_000, `only ${skipped} headers skipped`);
+  });
+
+  it('skips ordinary cookie headers and keeps the ones carrying SQL', () => {
+    for (const h of ['session=5khl182zl2in; theme=dark; consent=1', '_ga=GA1.2.3-4;sid=YWJj==', 'a=']) {
+      assert.equal(isPlainCookieHeader(h), true, h);
+    }
+    for (const h of [
+      "session=1' or '1'='1",
+      'id=1 union select 1',
+      'id=select.5',
+      'where=1',
+      'x=1;drop=1',
+      'id=(1)',
+      'id=1/**/or/**/1',
+      'id=%27',
+    ]) {
+      assert.equal(isPlainCookieHeader(h), false, h);
     }
   });
 });
