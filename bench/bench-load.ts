@@ -4,12 +4,12 @@
  * PL1 analysing the same mix (when Debian's packages are installed).
  *
  * Everything runs on loopback, each party in its own process: shadowtap
- * (`shadowtap serve` from the sources), the load generator (bench/load-gen.ts), nginx.
+ * (`node bin/shadowtap.js serve`, built with tsc first), the load generator (bench/load-gen.ts), nginx.
  * Numbers come from shadowtap's own /metrics (analysed/shed/received deltas, RSS) and from
  * the generator (response times of the shadow listener). Phase length: BENCH_PHASE_S
  * (default 4 s); the whole run stays around a minute.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,10 @@ import { crsVersion, modsecurityMissing, startModsecNginx } from './modsecurity.
 
 const PHASE_S = Number(process.env.BENCH_PHASE_S ?? 4);
 const HOST = 'shop.example.com';
-const MIX = { seed: 42, mixCount: 400 };
+// 20,000 distinct requests: a phase at capacity sees each about twice, so the workers' point
+// cache helps only where real traffic repeats too (User-Agent, Accept, cookie names), not
+// because the benchmark replays a short loop of identical requests.
+const MIX = { seed: 42, mixCount: 20000 };
 
 interface Snapshot {
   at: number;
@@ -77,19 +80,37 @@ const shedTotal = (s: Snapshot): number => Object.values(s.shed).reduce((a, b) =
 async function startServer(): Promise<{
   child: ChildProcess;
   shadowPort: number;
+  /** The dedicated h2c port (shadow.h2cPort), where h2c load goes. */
+  h2cPort: number;
   adminPort: number;
   stop: () => Promise<void>;
 }> {
-  const [shadowPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const entry = fileURLToPath(new URL('./serve-process.ts', import.meta.url));
+  const [shadowPort, h2cPort, grpcPort, adminPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  // What ships: the tsc build started the way users start it (`shadowtap serve`), not the
+  // sources under tsx (whose transform adds work at run time, e.g. a __name call per closure).
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.json'],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: 'inherit',
+    },
+  );
+  const entry = fileURLToPath(new URL('../bin/shadowtap.js', import.meta.url));
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
       entry,
+      'serve',
       '--shadow-port',
       String(shadowPort),
+      '--shadow-h2c-port',
+      String(h2cPort),
       '--grpc-port',
       String(grpcPort),
       '--admin-port',
@@ -118,6 +139,7 @@ async function startServer(): Promise<{
   return {
     child,
     shadowPort,
+    h2cPort,
     adminPort,
     async stop() {
       child.kill('SIGTERM');
@@ -148,6 +170,17 @@ interface PhaseResult {
   lagP99Ms: number;
 }
 
+/** Waits (≤ 15 s) until every received request is analysed, shed or rejected. */
+async function drained(adminPort: number): Promise<Snapshot> {
+  let after = await snapshot(adminPort);
+  const deadline = Date.now() + 15000;
+  while (after.analyzed + shedTotal(after) + after.rejected < after.received && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await snapshot(adminPort);
+  }
+  return after;
+}
+
 /**
  * One load phase against shadowtap. /metrics is sampled every 250 ms while the generator
  * runs; the analysed rate is taken over the window in which requests kept arriving (so the
@@ -172,13 +205,7 @@ async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
   const window = (last.at - first.at) / 1000;
   const analyzedPerS = window > 0 ? (last.analyzed - first.analyzed) / window : 0;
 
-  // Drain: wait until every received request is analysed, shed or rejected.
-  let after = await snapshot(adminPort);
-  const drainDeadline = Date.now() + 15000;
-  while (after.analyzed + shedTotal(after) + after.rejected < after.received && Date.now() < drainDeadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    after = await snapshot(adminPort);
-  }
+  const after = await drained(adminPort);
   const shed: Record<string, number> = {};
   for (const [reason, v] of Object.entries(after.shed)) {
     const d = v - (before.shed[reason] ?? 0);
@@ -214,7 +241,7 @@ function row(system: string, protocol: string, loadName: string, p: PhaseResult)
     load: loadName,
     'offered req/s': p.load.offeredRate ?? 'max (closed loop)',
     'answered req/s': p.load.achievedRate,
-    'analysed req/s': loadName.startsWith('capacity') ? p.busyAnalyzedPerS : p.analyzedPerS,
+    'analysed req/s': loadName.startsWith('closed') ? p.busyAnalyzedPerS : p.analyzedPerS,
     'analysed per CPU-s': p.analyzedPerCpuS,
     shed:
       p.shedTotal === 0
@@ -242,25 +269,56 @@ export default async function benchLoad(): Promise<BenchReport> {
   const server = await startServer();
   try {
     for (const protocol of ['h1', 'h2'] as const) {
-      const base = { protocol, port: server.shadowPort, durationS: PHASE_S, host: HOST, ...MIX };
-      // Capacity: closed loop, as fast as the listener answers; admission sheds the excess,
-      // so the analysed rate is the pool's capacity on this mix.
-      const cap = await phase(server.adminPort, {
+      const port = protocol === 'h1' ? server.shadowPort : server.h2cPort;
+      const base = { protocol, port, durationS: PHASE_S, host: HOST, ...MIX };
+      // Warm-up, not reported: the first seconds after start (JIT, caches, the generator's own
+      // start) would otherwise be charged to the capacity phase.
+      await runLoad({ ...base, durationS: 2, connections: protocol === 'h1' ? 16 : 4, streamsPerSession: 8 });
+      await drained(server.adminPort);
+      const name = protocol === 'h1' ? 'HTTP/1.1' : 'h2c';
+      // Open loop: each request goes out on any idle connection; one that falls due while all
+      // are busy is counted as unsent. Enough connections (h2c: stream slots, 100 per session)
+      // to keep offering the rate while answers take ~20 ms.
+      const connectionsFor = (rate: number): number =>
+        protocol === 'h1'
+          ? Math.min(512, Math.max(8, Math.ceil(rate / 50)))
+          : Math.min(32, Math.max(2, Math.ceil(rate / 1000)));
+      // Closed loop, as fast as the listener answers: admission sheds the excess, but the
+      // listener also spends CPU answering what it then sheds, so this understates capacity.
+      const closed = await phase(server.adminPort, {
         ...base,
         connections: protocol === 'h1' ? 16 : 4,
         streamsPerSession: 8,
       });
-      capacity[protocol] = cap.busyAnalyzedPerS;
+      rows.push(row('shadowtap', name, 'closed loop (as fast as answered)', closed));
+      maxRss = Math.max(maxRss, closed.rssMax);
+      // Capacity: the highest offered rate analysed in full (≤ 1 % shed, ≤ 3 % unsent), searched in
+      // open-loop steps of 12 % from the closed-loop rate: the throughput an operator can plan on.
+      let rate = closed.busyAnalyzedPerS;
+      let cap: PhaseResult | undefined;
+      let capRate = 0;
+      for (let step = 0; step < 8; step++) {
+        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate });
+        maxRss = Math.max(maxRss, p.rssMax);
+        const full = p.shedTotal <= 0.01 * p.received && p.load.unsent <= 0.03 * rate * PHASE_S;
+        if (full) {
+          cap = p;
+          capRate = rate;
+          rate = Math.round(rate * 1.12);
+        } else if (cap) {
+          break;
+        } else {
+          rate = Math.round(rate * 0.85);
+        }
+      }
+      if (!cap) throw new Error(`${name}: no offered rate was analysed in full`);
+      capacity[protocol] = cap.analyzedPerS;
       perCpu[protocol] = cap.analyzedPerCpuS;
-      rows.push(row('shadowtap', protocol === 'h1' ? 'HTTP/1.1' : 'h2c', 'capacity (closed loop)', cap));
-      maxRss = Math.max(maxRss, cap.rssMax);
+      rows.push(row('shadowtap', name, `capacity (${capRate} req/s offered, analysed in full)`, cap));
       for (const factor of [2, 5]) {
-        const rate = Math.max(100, Math.round(cap.busyAnalyzedPerS * factor));
-        // Open loop: each request goes out on any idle connection; one that falls due while all
-        // are busy is counted as unsent, so the pool must cover the server's stalls.
-        const connections = protocol === 'h1' ? Math.min(64, Math.max(8, Math.ceil(rate / 100))) : 8;
-        const p = await phase(server.adminPort, { ...base, connections, rate });
-        rows.push(row('shadowtap', protocol === 'h1' ? 'HTTP/1.1' : 'h2c', `${factor}× capacity`, p));
+        const rate = Math.max(100, Math.round(capRate * factor));
+        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate });
+        rows.push(row('shadowtap', name, `${factor}× capacity`, p));
         maxRss = Math.max(maxRss, p.rssMax);
         if (factor === 5) worstP99At5x = Math.max(worstP99At5x, p.load.p99Ms);
         if (p.load.unsent > 0)
@@ -281,17 +339,25 @@ export default async function benchLoad(): Promise<BenchReport> {
   } else {
     const modsec = await startModsecNginx({ workers: 2, engine: 'DetectionOnly' });
     try {
-      const cpuBefore = modsec.cpuSeconds();
-      const load = await runLoad({
-        protocol: 'h1',
-        port: modsec.port,
-        durationS: PHASE_S,
-        connections: 16,
-        host: HOST,
-        ...MIX,
-      });
+      // Best of three phases: the comparison must not flatter shadowtap with one unlucky run
+      // of its rival (on this shared machine single phases varied from ~580 to ~890 req/s).
+      let load: LoadResult | undefined;
+      for (let run = 0; run < 3; run++) {
+        const cpuBefore = modsec.cpuSeconds();
+        const attempt = await runLoad({
+          protocol: 'h1',
+          port: modsec.port,
+          durationS: PHASE_S,
+          connections: 16,
+          host: HOST,
+          ...MIX,
+        });
+        const perCpuS = Math.round(attempt.completed / Math.max(0.001, modsec.cpuSeconds() - cpuBefore));
+        if (!load || attempt.achievedRate > load.achievedRate) load = attempt;
+        modsecPerCpu = Math.max(modsecPerCpu, perCpuS);
+      }
+      if (!load) throw new Error('no ModSecurity phase ran');
       modsecRate = load.achievedRate;
-      modsecPerCpu = Math.round(load.completed / Math.max(0.001, modsec.cpuSeconds() - cpuBefore));
       const rss = modsec.rss();
       rows.push({
         system: `nginx + ModSecurity v3 + CRS ${crsVersion()} PL1`,
@@ -320,10 +386,10 @@ export default async function benchLoad(): Promise<BenchReport> {
     `Mix (${MIX.mixCount} requests, seed ${MIX.seed}, cycled): ${Object.entries(summary)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
-    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`shadowtap serve\` from the sources in its own process; load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
+    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`node bin/shadowtap.js serve\` (the tsc build, as shipped) in its own process, h2c load on the dedicated h2c port (shadow.h2cPort); load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
     "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. unsent / late (open loop): requests that fell due while every connection was busy (not sent, not retried) / sent more than 2 ms after due. Generator CPU %: the generator's user + system time over the phase, as a share of one core (the machine has two, shared with the server). Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
     'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
-    'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections.',
+    'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections; the best of three phases is reported (req/s and per CPU-s each at their best).',
   );
   if (modsecRate !== null && capacity.h1) {
     const ratio = capacity.h1 / Math.max(1, modsecRate);
