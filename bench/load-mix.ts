@@ -9,7 +9,7 @@
 
 import { prng } from './prng.js';
 
-/** One request, in autocannon's `requests` shape (also used by the h2c generator). */
+/** One request, as the load generator sends it (HTTP/1.1 or h2c). */
 export interface MixRequest {
   method: 'GET' | 'POST';
   path: string;
