@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CoreMetrics } from '../core/metrics.js';
@@ -31,9 +31,6 @@ export interface ShadowListener {
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
-
-type AnyRequest = IncomingMessage | Http2ServerRequest;
-type AnyResponse = ServerResponse | Http2ServerResponse;
 
 /** Header list from Node's rawHeaders: names lower-cased, order and duplicates kept, pseudo-headers dropped. */
 function headerList(raw: string[]): HeaderList {
@@ -102,7 +99,24 @@ export function createShadowListener(opts: {
     metrics.rejected.inc({ reason });
   };
 
-  const onRequest = (req: AnyRequest, res: AnyResponse): void => {
+  /** What the capture needs to know about a request, whichever protocol brought it. */
+  interface RequestHead {
+    rawHeaders: string[];
+    method: string;
+    target: string;
+    httpVersion: string;
+    authority: string;
+    requestId: string | undefined;
+    remoteAddress: string | undefined;
+    /** A proxy health check (see answer below). */
+    probe: boolean;
+  }
+
+  /**
+   * Reads one request body from `body` (an HTTP/1.1 IncomingMessage or an HTTP/2 stream),
+   * answers through `answer`, and submits the exchange once the body ended or broke off.
+   */
+  const capture = (body: Readable, head: RequestHead, answer: (status: number) => void, done?: () => void): void => {
     const receivedAt = Date.now();
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -121,28 +135,25 @@ export function createShadowListener(opts: {
     const respond = (): void => {
       if (responded) return;
       responded = true;
-      const probe = req.headers['x-shadowtap-health-check'] !== undefined && req.url?.split('?')[0] === '/readyz';
-      res.writeHead(probe ? (ready() ? 200 : 503) : config.responseStatus);
-      res.end();
+      answer(head.probe ? (ready() ? 200 : 503) : config.responseStatus);
     };
 
     const finish = (complete: boolean): void => {
       if (finished) return;
       finished = true;
-      if (req instanceof http.IncomingMessage) midRequest.delete(req.socket);
-      const headers = headerList(req.rawHeaders);
-      const authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+      done?.();
+      const headers = headerList(head.rawHeaders);
       const id = randomUUID();
       const exchange: CapturedExchange = {
         id,
-        requestId: (req.headers['x-request-id'] as string | undefined) ?? id,
+        requestId: head.requestId ?? id,
         source: 'mirror',
         receivedAt,
-        clientIp: clientAddress(headers, req.socket?.remoteAddress, config.xffTrustedHops),
-        host: stripShadowSuffix(authority),
-        method: req.method ?? 'GET',
-        target: req.url ?? '/',
-        httpVersion: req.httpVersion,
+        clientIp: clientAddress(headers, head.remoteAddress, config.xffTrustedHops),
+        host: stripShadowSuffix(head.authority),
+        method: head.method,
+        target: head.target,
+        httpVersion: head.httpVersion,
         headers,
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, kept),
         bodyTruncated: seen > kept || !complete,
@@ -152,8 +163,7 @@ export function createShadowListener(opts: {
       pipeline.submit(exchange);
     };
 
-    if (req instanceof http.IncomingMessage) midRequest.add(req.socket);
-    req.on('data', (chunk: Buffer) => {
+    body.on('data', (chunk: Buffer) => {
       seen += chunk.length;
       if (kept < maxBodyBytes) {
         const take = Math.min(chunk.length, maxBodyBytes - kept);
@@ -162,12 +172,66 @@ export function createShadowListener(opts: {
         if (kept >= maxBodyBytes) respond();
       }
     });
-    req.on('end', () => {
+    body.on('end', () => {
       finish(true);
       respond();
     });
-    req.on('close', () => finish(false));
-    req.on('error', () => finish(false));
+    body.on('close', () => finish(false));
+    body.on('error', () => finish(false));
+  };
+
+  const isProbe = (health: unknown, target: string): boolean =>
+    health !== undefined && target.split('?')[0] === '/readyz';
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const target = req.url ?? '/';
+    midRequest.add(req.socket);
+    capture(
+      req,
+      {
+        rawHeaders: req.rawHeaders,
+        method: req.method ?? 'GET',
+        target,
+        httpVersion: req.httpVersion,
+        authority: req.headers.host ?? '',
+        requestId: req.headers['x-request-id'] as string | undefined,
+        remoteAddress: req.socket?.remoteAddress,
+        probe: isProbe(req.headers['x-shadowtap-health-check'], target),
+      },
+      (status) => {
+        res.writeHead(status);
+        res.end();
+      },
+      () => midRequest.delete(req.socket),
+    );
+  };
+
+  // HTTP/2 through the core 'stream' API rather than the request/response compatibility
+  // layer, which builds two more objects and a header map per stream: h2c requests cost the
+  // listener markedly more than HTTP/1.1 ones with it.
+  const onStream = (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    _flags: number,
+    rawHeaders: string[],
+  ): void => {
+    const target = headers[':path'] ?? '/';
+    capture(
+      stream,
+      {
+        rawHeaders,
+        method: headers[':method'] ?? 'GET',
+        target,
+        httpVersion: '2.0',
+        authority: headers[':authority'] ?? headers.host ?? '',
+        requestId: headers['x-request-id'] as string | undefined,
+        remoteAddress: stream.session?.socket?.remoteAddress,
+        probe: isProbe(headers['x-shadowtap-health-check'], target),
+      },
+      (status) => {
+        if (!stream.destroyed && !stream.headersSent) stream.respond({ ':status': status }, { endStream: true });
+      },
+    );
   };
 
   const h1 = http.createServer(
@@ -210,13 +274,11 @@ export function createShadowListener(opts: {
     }
   });
 
-  const h2 = http2.createServer(
-    {
-      maxSessionMemory: 32,
-      settings: { maxConcurrentStreams: 1000, maxHeaderListSize: config.maxHeaderBytes },
-    },
-    onRequest,
-  );
+  const h2 = http2.createServer({
+    maxSessionMemory: 32,
+    settings: { maxConcurrentStreams: 1000, maxHeaderListSize: config.maxHeaderBytes },
+  });
+  h2.on('stream', onStream);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
