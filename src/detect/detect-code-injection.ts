@@ -1,6 +1,7 @@
-import type { Detector, Hit, SeverityName } from '../core/model.js';
+import type { Detector, Hit } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { percentDecode, stripBlockComments } from './normalize.js';
+import type { GrammarRule as Rule, RuleCandidate as Candidate } from './detect-util.js';
 
 /**
  * Code injection into server-side interpreters: PHP, Python, Node.js, Ruby, Perl and Java
@@ -15,12 +16,6 @@ import { percentDecode, stripBlockComments } from './normalize.js';
  * execution · 006 Ruby / Perl code execution · 007 Java reflection / process execution ·
  * 008 JavaScript infinite-loop DoS.
  */
-
-interface Rule {
-  id: string;
-  severity: SeverityName;
-  reason: string;
-}
 
 const RULES = {
   phpTag: { id: 'ST-CODE-001', severity: 'critical', reason: 'PHP open tag followed by code' },
@@ -76,13 +71,6 @@ const JAVA =
 /** `while(!0);`, `while(true){}`: a constant-true loop condition. */
 const LOOP =
   /\b(?:while\s*\(\s*\(?\s*(?:true|1|!\s*-?0|!\s*``|!\s*false|!\s*null|!!\s*["']{2}|[+-]?\s*(?:1|Infinity)|String|!\s*undefined)\s*\)?\s*\)\s*(?:;|\{\s*\}|$)|for\s*\(\s*;\s*;\s*\)\s*(?:;|\{\s*\}))/;
-
-interface Candidate {
-  rule: Rule;
-  confidence: number;
-  from: number;
-  to: number;
-}
 
 /** Does the text after `(` look like code arguments (quotes, variables, calls, numbers)? */
 function codeArgs(after: string): boolean {

@@ -1,9 +1,10 @@
-import type { Detector, Hit, SeverityName } from '../core/model.js';
+import type { Detector, Hit } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { percentDecode } from './normalize.js';
 import { nestedArithmetic } from './rce-arith-expansion.js';
 import { sqliteDotCommands } from './rce-sqlite-dot.js';
 import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from './shell-tokenizer.js';
+import type { GrammarRule as Rule, RuleCandidate as Candidate } from './detect-util.js';
 
 /**
  * OS command injection. Each value is split into shell commands (see shell-tokenizer.ts), in the
@@ -19,12 +20,6 @@ import { isAssignment, tokenizeShell, type ShellCommand, type ShellWord } from '
  * 006 Windows cmd syntax · 007 PowerShell · 008 value is a command line · 009 mail protocol
  * command injection (SMTP/IMAP/POP3) · 010 fork bomb.
  */
-
-interface Rule {
-  id: string;
-  severity: SeverityName;
-  reason: string;
-}
 
 const RULES = {
   chained: { id: 'ST-RCE-001', severity: 'critical', reason: 'OS command chained after a shell separator' },
@@ -212,13 +207,6 @@ function shellArg(w: ShellWord, anyFlag = false): boolean {
     /^[\w.-]+\.(?:sh|php|py|pl|rb|exe|bat|ps1|txt|conf|log|gz|tgz|zip|jpg|png)$/i.test(t) ||
     /^\/[a-z?]$/i.test(t)
   );
-}
-
-interface Candidate {
-  rule: Rule;
-  confidence: number;
-  from: number;
-  to: number;
 }
 
 const STRONG_LEADS = new Set([';', '|', '||', '&&', 'nl', '$(', '`', '<(']);

@@ -1,4 +1,19 @@
-import type { Hit, Sensitivity } from '../core/model.js';
+import type { Hit, Sensitivity, SeverityName } from '../core/model.js';
+
+/** A rule of the grammar detectors (SQLi, XSS, RCE, code injection): stable id, severity, why. */
+export interface GrammarRule {
+  id: string;
+  severity: SeverityName;
+  reason: string;
+}
+
+/** A rule matched over [from, to) of the analysed text, scored before sensitivity filtering. */
+export interface RuleCandidate {
+  rule: GrammarRule;
+  confidence: number;
+  from: number;
+  to: number;
+}
 
 /**
  * Minimum confidence a hit needs to be reported at each sensitivity. Detectors score every

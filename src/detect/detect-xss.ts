@@ -1,4 +1,4 @@
-import type { Detector, Hit, SeverityName } from '../core/model.js';
+import type { Detector, Hit } from '../core/model.js';
 import { discountMarkdownCode, selectHits } from './detect-util.js';
 import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from './html-tokenizer.js';
 import { CALL_SINKS, findSinks, jsInjection, lexJs, mayReachSink } from './js-context.js';
@@ -11,6 +11,7 @@ import {
   stripBlockComments,
   unicodeEscapeDecode,
 } from './normalize.js';
+import type { GrammarRule as Rule, RuleCandidate as Candidate } from './detect-util.js';
 
 /**
  * Cross-site scripting: each value is tokenized as HTML (the value may land in page text or
@@ -23,12 +24,6 @@ import {
  * element · 005 JS string breakout · 006 CSS script vector · 007 client-side template
  * injection · 008 attribute breakout · 009 bare sink call.
  */
-
-interface Rule {
-  id: string;
-  severity: SeverityName;
-  reason: string;
-}
 
 const RULES = {
   script: { id: 'ST-XSS-001', severity: 'high', reason: 'script element injected' },
@@ -114,13 +109,6 @@ function schemeOf(raw: string): string {
     .replace(/\\/g, '')
     .toLowerCase()
     .slice(0, 64);
-}
-
-interface Candidate {
-  rule: Rule;
-  confidence: number;
-  from: number;
-  to: number;
 }
 
 /** Does text look like JavaScript (a call, a sink, an assignment)? */

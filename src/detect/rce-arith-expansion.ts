@@ -1,4 +1,4 @@
-import type { SeverityName } from '../core/model.js';
+import type { GrammarRule, RuleCandidate } from './detect-util.js';
 
 /**
  * Shell arithmetic expansion with command substitutions inside (CRS 932130). Before it
@@ -12,26 +12,18 @@ import type { SeverityName } from '../core/model.js';
  * Rule id: ST-RCE-002 (command substitution).
  */
 
-/** Same shape as the RCE detector's candidates. */
-export interface ArithCandidate {
-  rule: { id: string; severity: SeverityName; reason: string };
-  confidence: number;
-  from: number;
-  to: number;
-}
-
 export const NESTED_ARITH_RULE = {
   id: 'ST-RCE-002',
   severity: 'critical',
   reason: 'command substitution inside a shell arithmetic expansion',
-} as const satisfies ArithCandidate['rule'];
+} as const satisfies GrammarRule;
 
 /** `$((`, then bounded operands and `$( … )` substitutions (one level), at least one of them, then `))`. */
 const NESTED_ARITH =
   /\$\(\((?:[^()\n]|\$\([^()\n]{0,40}\)){0,60}?\$\([^()\n]{0,40}\)(?:[^()\n]|\$\([^()\n]{0,40}\)){0,60}\)\)/;
 
 /** The nested arithmetic expansion in `value`, if any. */
-export function nestedArithmetic(value: string): ArithCandidate[] {
+export function nestedArithmetic(value: string): RuleCandidate[] {
   if (!value.includes('$((')) return [];
   const m = NESTED_ARITH.exec(value);
   return m ? [{ rule: NESTED_ARITH_RULE, confidence: 0.6, from: m.index, to: m.index + m[0].length }] : [];

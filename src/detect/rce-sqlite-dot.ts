@@ -1,4 +1,4 @@
-import type { SeverityName } from '../core/model.js';
+import type { GrammarRule, RuleCandidate } from './detect-util.js';
 
 /**
  * SQLite command-line shell dot-commands that run an OS command (CRS 932210). The `sqlite3`
@@ -19,19 +19,11 @@ import type { SeverityName } from '../core/model.js';
  * Rule id: ST-RCE-011.
  */
 
-/** Same shape as the RCE detector's candidates. */
-export interface SqliteDotCandidate {
-  rule: { id: string; severity: SeverityName; reason: string };
-  confidence: number;
-  from: number;
-  to: number;
-}
-
 export const SQLITE_DOT_RULE = {
   id: 'ST-RCE-011',
   severity: 'critical',
   reason: 'SQLite CLI dot-command running an OS command (.shell/.system)',
-} as const satisfies SqliteDotCandidate['rule'];
+} as const satisfies GrammarRule;
 
 /**
  * After a statement end (`;`, a line break) or at the start of the value: `.`, an optionally
@@ -50,9 +42,9 @@ export function sqliteDotCommands(
   value: string,
   binaryName: (word: string) => string,
   binaryTier: (name: string) => 0 | 1 | 2,
-): SqliteDotCandidate[] {
+): RuleCandidate[] {
   if (!value.includes('.')) return [];
-  const out: SqliteDotCandidate[] = [];
+  const out: RuleCandidate[] = [];
   for (const m of value.matchAll(DOT_COMMAND)) {
     const tier = binaryTier(binaryName(m[2]!));
     if (tier === 0) continue;

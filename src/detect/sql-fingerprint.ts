@@ -1,4 +1,4 @@
-import type { Hit, SeverityName } from '../core/model.js';
+import type { Hit } from '../core/model.js';
 import { discountMarkdownCode } from './detect-util.js';
 import {
   lexSql,
@@ -8,6 +8,7 @@ import {
   visitPlainWords,
   type SqlToken,
 } from './sql-lexer.js';
+import type { GrammarRule as Rule, RuleCandidate as Candidate } from './detect-util.js';
 
 /**
  * The SQL injection grammar. A value is lexed in each context an injection can land in
@@ -28,12 +29,6 @@ import {
  */
 
 export type SqlContext = 'none' | "'" | '"' | '`';
-
-interface Rule {
-  id: string;
-  severity: SeverityName;
-  reason: string;
-}
 
 const RULES = {
   union: { id: 'ST-SQLI-001', severity: 'critical', reason: 'UNION SELECT appended to the query' },
@@ -395,14 +390,6 @@ function fold(tokens: SqlToken[], execComment: boolean): Folded {
     toks.push(tok);
   }
   return { toks, commentAt, execComment };
-}
-
-interface Candidate {
-  rule: Rule;
-  confidence: number;
-  /** Offsets in the lexed text. */
-  from: number;
-  to: number;
 }
 
 const isOperand = (t: Tok | undefined): boolean =>

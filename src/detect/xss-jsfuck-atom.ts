@@ -1,4 +1,4 @@
-import type { SeverityName } from '../core/model.js';
+import type { GrammarRule, RuleCandidate } from './detect-util.js';
 
 /**
  * A value written entirely in JSFuck (CRS 941360): JavaScript from the six characters
@@ -13,26 +13,18 @@ import type { SeverityName } from '../core/model.js';
  * Rule id: ST-XSS-005 (JavaScript injection).
  */
 
-/** Same shape as the XSS detector's candidates. */
-export interface JsfuckCandidate {
-  rule: { id: string; severity: SeverityName; reason: string };
-  confidence: number;
-  from: number;
-  to: number;
-}
-
 export const JSFUCK_ATOM_RULE = {
   id: 'ST-XSS-005',
   severity: 'high',
   reason: 'JSFuck-encoded JavaScript (the value is made of []()!+ only)',
-} as const satisfies JsfuckCandidate['rule'];
+} as const satisfies GrammarRule;
 
 const ALPHABET_ONLY = /^[\s[\]()!+]{4,}$/;
 /** An array negated or turned into a number: `![]`, `+[]`, `! []`. */
 const ARRAY_OPERATOR = /[!+]\s*\[\s*\]/;
 
 /** The whole value as JSFuck, if it is. */
-export function jsfuckAtom(value: string): JsfuckCandidate[] {
+export function jsfuckAtom(value: string): RuleCandidate[] {
   if (!ALPHABET_ONLY.test(value)) return [];
   const core = value.trim();
   if (core.length < 4 || !core.includes('!') || !ARRAY_OPERATOR.test(core)) return [];

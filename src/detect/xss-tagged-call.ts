@@ -1,4 +1,4 @@
-import type { SeverityName } from '../core/model.js';
+import type { GrammarRule, RuleCandidate } from './detect-util.js';
 
 /**
  * A function called without parentheses through a tagged template on `Function.prototype.call`
@@ -14,25 +14,17 @@ import type { SeverityName } from '../core/model.js';
  * Rule id: ST-XSS-005 (JavaScript injection).
  */
 
-/** Same shape as the XSS detector's candidates. */
-export interface TaggedCallCandidate {
-  rule: { id: string; severity: SeverityName; reason: string };
-  confidence: number;
-  from: number;
-  to: number;
-}
-
 export const TAGGED_CALL_RULE = {
   id: 'ST-XSS-005',
   severity: 'high',
   reason: 'function invoked without parentheses (tagged template on .call/.apply)',
-} as const satisfies TaggedCallCandidate['rule'];
+} as const satisfies GrammarRule;
 
 const TAGGED_CALL =
   /^\s*(?:[A-Za-z_$][\w$]*|\[\s*\])(?:\s*\.\s*[A-Za-z_$][\w$]*)*\s*\.\s*(?:call|apply)\s*`[^`]{0,200}`\s*;?\s*$/;
 
 /** The whole value as a tagged-template call, if it is one. */
-export function taggedTemplateCall(value: string): TaggedCallCandidate[] {
+export function taggedTemplateCall(value: string): RuleCandidate[] {
   if (!value.includes('`')) return [];
   return TAGGED_CALL.test(value) ? [{ rule: TAGGED_CALL_RULE, confidence: 0.7, from: 0, to: value.length }] : [];
 }
