@@ -104,8 +104,19 @@ export async function settle(attempts: Array<Promise<void>>): Promise<void> {
 }
 
 /** Reconnect back-off after a connection that never answered: 20 ms, doubling, at most 1 s. */
-export function nextBackoff(previousMs: number): number {
+function nextBackoff(previousMs: number): number {
   return Math.min(1000, Math.max(20, previousMs * 2));
+}
+
+/**
+ * Reopens connection `slot` after it closed: at once when it had answered something, else
+ * after a back-off (20 ms, doubling up to 1 s), so that a server refusing or dropping every
+ * connection does not get a hot reconnect loop. `backoff` holds each slot's current delay.
+ */
+export function reopenLater(backoff: number[], slot: number, answered: number, reopen: () => void): void {
+  backoff[slot] = answered > 0 ? 0 : nextBackoff(backoff[slot] ?? 0);
+  if (backoff[slot] === 0) reopen();
+  else setTimeout(reopen, backoff[slot]);
 }
 
 /** Response times in ms, kept in a growable Float64Array (millions of samples stay cheap). */

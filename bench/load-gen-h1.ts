@@ -7,7 +7,7 @@
 import net from 'node:net';
 import {
   drive,
-  nextBackoff,
+  reopenLater,
   settle,
   type LoadResult,
   type LoadSpec,
@@ -264,15 +264,9 @@ export function h1Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
         }
         first?.();
         if (closed || !hooks.running()) return;
-        // A connection that never answered anything waits before the next attempt (20 ms,
-        // doubling up to 1 s): no hot reconnect loop against a server that refuses or drops
-        // every connection.
-        const again = (): void => {
+        reopenLater(backoff, slot, conn.answered, () => {
           if (!closed && hooks.running()) open(slot, null);
-        };
-        backoff[slot] = conn.answered > 0 ? 0 : nextBackoff(backoff[slot] ?? 0);
-        if (backoff[slot] === 0) again();
-        else setTimeout(again, backoff[slot]);
+        });
       });
     };
 

@@ -10,7 +10,7 @@
 import net from 'node:net';
 import {
   drive,
-  nextBackoff,
+  reopenLater,
   settle,
   type LoadResult,
   type LoadSpec,
@@ -420,12 +420,9 @@ export function h2Transport(spec: LoadSpec, mix: readonly MixRequest[]) {
         }
         first?.();
         if (closed || !hooks.running()) return;
-        const again = (): void => {
+        reopenLater(backoff, slot, s.answered, () => {
           if (!closed && hooks.running()) connect(slot, null);
-        };
-        backoff[slot] = s.answered > 0 ? 0 : nextBackoff(backoff[slot] ?? 0);
-        if (backoff[slot] === 0) again();
-        else setTimeout(again, backoff[slot]);
+        });
       });
     };
 
