@@ -7,23 +7,10 @@ import { resolveConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createCoreMetrics } from '../src/core/metrics.js';
 import type { AnalysisResult, CapturedExchange } from '../src/core/model.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(id: string): CapturedExchange {
-  return {
-    id,
-    requestId: id,
-    source: 'mirror',
-    receivedAt: 0,
-    clientIp: '',
-    host: 'h',
-    method: 'GET',
-    target: '/',
-    httpVersion: '1.1',
-    headers: [],
-    body: new Uint8Array(0),
-    bodyTruncated: false,
-    bodyBytesSeen: 0,
-  };
+  return capturedExchange({ id, source: 'mirror', clientIp: '', host: 'h' });
 }
 
 /** A pool whose batches complete only when the test releases them. */

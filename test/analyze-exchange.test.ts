@@ -4,23 +4,10 @@ import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange, Detector, Hit, Point } from '../src/core/model.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import { createPointCache, MAX_CACHED_VALUE_CHARS } from '../src/detect/point-cache.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(target: string, host = 'a.example'): CapturedExchange {
-  return {
-    id: target,
-    requestId: target,
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host,
-    method: 'GET',
-    target,
-    httpVersion: '1.1',
-    headers: [],
-    body: new Uint8Array(0),
-    bodyTruncated: false,
-    bodyBytesSeen: 0,
-  };
+  return capturedExchange({ id: target, host, target });
 }
 
 /** A detector that flags values containing "evil" and records every value it was asked about. */

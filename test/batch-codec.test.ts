@@ -2,23 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBatch, encodeBatch } from '../src/admission/batch-codec.js';
 import type { CapturedExchange } from '../src/core/model.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(id: string, body: string, response?: string): CapturedExchange {
-  const ex: CapturedExchange = {
+  const ex = capturedExchange({
     id,
     requestId: `r-${id}`,
     source: 'mirror',
     receivedAt: 1700000000000,
-    clientIp: '192.0.2.1',
     host: 'a.example',
     method: 'POST',
     target: '/x?y=1',
-    httpVersion: '1.1',
     headers: [['content-type', 'text/plain']],
-    body: Buffer.from(body),
-    bodyTruncated: false,
-    bodyBytesSeen: body.length,
-  };
+    body,
+  });
   if (response !== undefined)
     ex.response = { status: 500, headers: [], body: Buffer.from(response), bodyTruncated: true };
   return ex;

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange, DecodedRequest } from '../src/core/model.js';
 import { decodeRequest } from '../src/decode/decode-request.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 /*
  * Properties over random input (fixed seed and run counts, so failures reproduce):
@@ -17,21 +18,7 @@ const LIMITS = resolveConfig({}).analysis.limits;
 const SEED = 20261124;
 
 function exchange(target: string, headers: Array<[string, string]>, body: Uint8Array): CapturedExchange {
-  return {
-    id: 'f',
-    requestId: 'f',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'fuzz.example',
-    method: 'POST',
-    target,
-    httpVersion: '1.1',
-    headers,
-    body,
-    bodyTruncated: false,
-    bodyBytesSeen: body.length,
-  };
+  return capturedExchange({ id: 'f', host: 'fuzz.example', method: 'POST', target, headers, body });
 }
 
 function checkBounds(r: DecodedRequest): void {

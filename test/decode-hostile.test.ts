@@ -6,6 +6,7 @@ import { type Limits, resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange, DecodedRequest } from '../src/core/model.js';
 import { decodeRequest } from '../src/decode/decode-request.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 /*
  * Hostile inputs: each must finish, report its limit as an anomaly, and never throw; after
@@ -15,22 +16,7 @@ import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 const LIMITS = resolveConfig({}).analysis.limits;
 
 function exchange(target: string, headers: Array<[string, string]>, body: string | Uint8Array): CapturedExchange {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  return {
-    id: 'h',
-    requestId: 'h',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'h.example',
-    method: 'POST',
-    target,
-    httpVersion: '1.1',
-    headers,
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.length,
-  };
+  return capturedExchange({ id: 'h', host: 'h.example', method: 'POST', target, headers, body });
 }
 
 function decode(

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { decodeRequest } from '../src/decode/decode-request.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 
@@ -71,21 +72,13 @@ test('maxHeaderCount and header value size are enforced with anomalies', () => {
 });
 
 test('a passed deadline stops decoding with decode_deadline', () => {
-  const exchange = {
+  const exchange = capturedExchange({
     id: 'd',
-    requestId: 'd',
-    source: 'replay' as const,
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
     host: 'h',
-    method: 'POST',
     target: '/a/b?x=1',
-    httpVersion: '1.1',
-    headers: [['content-type', 'application/json']] as Array<[string, string]>,
-    body: Buffer.from('{"a":"b"}'),
-    bodyTruncated: false,
-    bodyBytesSeen: 9,
-  };
+    headers: [['content-type', 'application/json']],
+    body: '{"a":"b"}',
+  });
   const r = decodeRequest(exchange, LIMITS, performance.now() - 1);
   assert.ok(codes(r).includes('decode_deadline'));
   assert.ok(!r.points.some((p) => p.location.startsWith('body.')));
@@ -117,21 +110,14 @@ test('binary bodies produce no body points; text with an unknown type is body.ra
 });
 
 test('a body cut by the ingest is reported', () => {
-  const exchange = {
+  const exchange = capturedExchange({
     id: 't',
-    requestId: 't',
-    source: 'mirror' as const,
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
+    source: 'mirror',
     host: 'h',
-    method: 'POST',
-    target: '/',
-    httpVersion: '1.1',
-    headers: [] as Array<[string, string]>,
-    body: Buffer.from('a=1'),
+    body: 'a=1',
     bodyTruncated: true,
     bodyBytesSeen: 5_000_000,
-  };
+  });
   const r = decodeRequest(exchange, LIMITS, performance.now() + 1000);
   assert.ok(codes(r).includes('body_truncated'));
 });
@@ -141,24 +127,17 @@ test('analyzeExchange finds an attack hidden in gzip → json → base64', async
   // A generous budget: the first analysis in a process pays for JIT warm-up.
   const config = resolveConfig({ analysis: { limits: { budgetMs: 10_000 } } }).analysis;
   const inner = Buffer.from("admin' or 1=1 --").toString('base64');
-  const exchange: CapturedExchange = {
+  const exchange = capturedExchange({
     id: 'g',
-    requestId: 'g',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
     host: 'h',
-    method: 'POST',
     target: '/api/login',
-    httpVersion: '1.1',
     headers: [
       ['content-type', 'application/json'],
       ['content-encoding', 'gzip'],
     ],
     body: gzipSync(JSON.stringify({ user: inner })),
-    bodyTruncated: false,
     bodyBytesSeen: 0,
-  };
+  });
   const result = analyzeExchange(exchange, config);
   const sqli = result.findings.find((f) => f.attackType === 'sqli');
   assert.ok(sqli, JSON.stringify(result));
@@ -168,19 +147,8 @@ test('analyzeExchange finds an attack hidden in gzip → json → base64', async
 
 test('a malformed exchange (a bug upstream) becomes a decode_error anomaly, not a throw', () => {
   const broken = {
-    id: 'b',
-    requestId: 'b',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '',
-    host: 'h',
-    method: 'GET',
-    target: '/a?x=1',
-    httpVersion: '1.1',
+    ...capturedExchange({ id: 'b', clientIp: '', host: 'h', target: '/a?x=1' }),
     headers: null,
-    body: new Uint8Array(),
-    bodyTruncated: false,
-    bodyBytesSeen: 0,
   } as unknown as CapturedExchange;
   const r = decodeRequest(broken, LIMITS, performance.now() + 1000);
   assert.ok(codes(r).includes('decode_error'));

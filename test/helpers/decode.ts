@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { type Limits, resolveConfig } from '../../src/config/config.js';
-import type { CapturedExchange, DecodedRequest, Point } from '../../src/core/model.js';
+import type { DecodedRequest, Point } from '../../src/core/model.js';
 import { decodeRequest } from '../../src/decode/decode-request.js';
+import { capturedExchange } from './exchange.js';
 
 /** Default analysis limits, for tests that override a few. */
 export const LIMITS = resolveConfig({}).analysis.limits;
@@ -13,22 +14,7 @@ export function decode(
   body: string | Uint8Array = '',
   limits: Partial<Limits> = {},
 ): DecodedRequest {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const exchange: CapturedExchange = {
-    id: 'x1',
-    requestId: 'x1',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'shop.example',
-    method: bytes.length > 0 ? 'POST' : 'GET',
-    target,
-    httpVersion: '1.1',
-    headers,
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.length,
-  };
+  const exchange = capturedExchange({ id: 'x1', host: 'shop.example', target, headers, body });
   return decodeRequest(exchange, { ...LIMITS, ...limits }, performance.now() + 10_000);
 }
 
