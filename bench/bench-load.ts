@@ -123,6 +123,11 @@ async function startServer(): Promise<{
       // would only fill it. 1024 entries show the shedding within a phase.
       '--set',
       'admission.queueSize=1024',
+      // Variants without editing the bench: BENCH_SET='admission.workerNice=10 admission.workers=2'.
+      ...(process.env.BENCH_SET ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .flatMap((kv) => ['--set', kv]),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -386,7 +391,7 @@ export default async function benchLoad(): Promise<BenchReport> {
     `Mix (${MIX.mixCount} requests, seed ${MIX.seed}, cycled): ${Object.entries(summary)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
-    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024, \`node bin/shadowtap.js serve\` (the tsc build, as shipped) in its own process, h2c load on the dedicated h2c port (shadow.h2cPort); load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
+    `shadowtap: default config (workers = cores − 1, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024${process.env.BENCH_SET ? ` and ${process.env.BENCH_SET}` : ''}, \`node bin/shadowtap.js serve\` (the tsc build, as shipped) in its own process, h2c load on the dedicated h2c port (shadow.h2cPort); load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
     "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. unsent / late (open loop): requests that fell due while every connection was busy (not sent, not retried) / sent more than 2 ms after due. Generator CPU %: the generator's user + system time over the phase, as a share of one core (the machine has two, shared with the server). Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
     'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
     'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections; the best of three phases is reported (req/s and per CPU-s each at their best).',
