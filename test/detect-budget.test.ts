@@ -3,27 +3,21 @@ import { describe, it } from 'node:test';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function post(body: string, contentType = 'application/x-www-form-urlencoded'): CapturedExchange {
-  const bytes = new TextEncoder().encode(body);
-  return {
+  return capturedExchange({
     id: 'adv',
-    requestId: 'adv',
-    source: 'replay',
-    receivedAt: 0,
     clientIp: '127.0.0.1',
     host: 'h',
     method: 'POST',
     target: '/x',
-    httpVersion: '1.1',
     headers: [
       ['host', 'h'],
       ['content-type', contentType],
     ],
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.byteLength,
-  };
+    body,
+  });
 }
 
 const ADVERSARIAL: Array<[string, string]> = [

@@ -4,24 +4,16 @@ import { GRAPHQL_LIMITS, graphqlAbuseDetector as d } from '../src/detect/detect-
 import { resolveConfig } from '../src/config/config.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import type { CapturedExchange } from '../src/core/model.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function gql(body: unknown): CapturedExchange {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  return {
-    id: 'x',
-    requestId: 'x',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
+  return capturedExchange({
     host: 'api.example.com',
     method: 'POST',
     target: '/graphql',
-    httpVersion: '1.1',
     headers: [['content-type', 'application/json']],
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.byteLength,
-  };
+    body: JSON.stringify(body),
+  });
 }
 const rulesOf = (ex: CapturedExchange): string[] =>
   analyzeExchange(ex, resolveConfig({}).analysis, [d]).findings.map((f) => f.ruleId);

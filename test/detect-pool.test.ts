@@ -4,23 +4,17 @@ import { encodeBatch } from '../src/admission/batch-codec.js';
 import { createDetectPool } from '../src/admission/detect-pool.js';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange } from '../src/core/model.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(id: string, target: string, body = '', contentType = 'application/json'): CapturedExchange {
-  return {
+  return capturedExchange({
     id,
-    requestId: id,
     source: 'mirror',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
     host: 'h',
-    method: body ? 'POST' : 'GET',
     target,
-    httpVersion: '1.1',
     headers: body ? [['content-type', contentType]] : [],
-    body: Buffer.from(body),
-    bodyTruncated: false,
-    bodyBytesSeen: body.length,
-  };
+    body,
+  });
 }
 
 describe('detect pool (real piscina workers)', () => {

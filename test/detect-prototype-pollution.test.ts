@@ -5,24 +5,10 @@ import { resolveConfig } from '../src/config/config.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { hostile, inspectValue, rulesFor } from './helpers/detect-point.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(target: string, body = ''): CapturedExchange {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    id: 'x',
-    requestId: 'x',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'shop.example.com',
-    method: body ? 'POST' : 'GET',
-    target,
-    httpVersion: '1.1',
-    headers: body ? [['content-type', 'application/json']] : [],
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.byteLength,
-  };
+  return capturedExchange({ target, headers: body ? [['content-type', 'application/json']] : [], body });
 }
 const rulesOf = (ex: CapturedExchange): string[] =>
   analyzeExchange(ex, resolveConfig({}).analysis, [d]).findings.map((f) => f.ruleId);

@@ -6,24 +6,15 @@ import { resolveConfig } from '../src/config/config.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { hostile, inspectValue, rulesFor } from './helpers/detect-point.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function xmlExchange(body: string): CapturedExchange {
-  const bytes = new TextEncoder().encode(body);
-  return {
-    id: 'x',
-    requestId: 'x',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '192.0.2.1',
-    host: 'shop.example.com',
+  return capturedExchange({
     method: 'POST',
     target: '/api/import',
-    httpVersion: '1.1',
     headers: [['content-type', 'application/xml']],
-    body: bytes,
-    bodyTruncated: false,
-    bodyBytesSeen: bytes.byteLength,
-  };
+    body,
+  });
 }
 
 describe('XXE detector', () => {

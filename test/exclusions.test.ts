@@ -4,23 +4,10 @@ import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import { isExcluded } from '../src/detect/exclusions.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 function exchange(target: string, host = 'shop.example.com:8443'): CapturedExchange {
-  return {
-    id: 'x1',
-    requestId: 'x1',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '127.0.0.1',
-    host,
-    method: 'GET',
-    target,
-    httpVersion: '1.1',
-    headers: [['host', host]],
-    body: new Uint8Array(),
-    bodyTruncated: false,
-    bodyBytesSeen: 0,
-  };
+  return capturedExchange({ id: 'x1', clientIp: '127.0.0.1', host, target, headers: [['host', host]] });
 }
 
 const ATTACK = `/admin/console?q=${encodeURIComponent("' OR 1=1--")}&name=bob`;

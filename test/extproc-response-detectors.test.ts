@@ -8,6 +8,7 @@ import { analysisSchema } from '../src/config/config.js';
 import type { CapturedExchange, Finding } from '../src/core/model.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import { luhnValid } from '../src/detect/detect-response-pii.js';
+import { capturedExchange } from './helpers/exchange.js';
 
 const CORPUS = '/work/shared/corpus/crs-regression';
 const config = analysisSchema.parse({
@@ -20,27 +21,18 @@ function exchange(
   target = '/page',
 ): CapturedExchange {
   const body = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
-  return {
-    id: 'x',
-    requestId: 'x',
+  return capturedExchange({
     source: 'ext_proc',
-    receivedAt: 0,
     clientIp: '203.0.113.1',
     host: 'app.example.com',
-    method: 'GET',
     target,
-    httpVersion: '1.1',
-    headers: [],
-    body: new Uint8Array(0),
-    bodyTruncated: false,
-    bodyBytesSeen: 0,
     response: {
       status: response.status ?? 200,
       headers: [['content-type', response.contentType ?? 'text/html; charset=utf-8'], ...(response.headers ?? [])],
       body,
       bodyTruncated: false,
     },
-  };
+  });
 }
 
 const findings = (ex: CapturedExchange): Finding[] => analyzeExchange(ex, config).findings;

@@ -15,6 +15,7 @@ import { createCoreMetrics } from '../src/core/metrics.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import type { Shadowtap } from '../src/server.js';
 import { loadMix } from '../bench/load-mix.js';
+import { capturedExchange } from './helpers/exchange.js';
 import { metricValue, startTestServer } from './helpers/start-server.js';
 
 // A forced full GC makes the heap comparison meaningful (the test runner has no --expose-gc).
@@ -235,21 +236,7 @@ describe('overload: the shadow listener keeps answering and every request is acc
 });
 
 function exchange(id: string, target: string, body = '', headers: Array<[string, string]> = []): CapturedExchange {
-  return {
-    id,
-    requestId: id,
-    source: 'mirror',
-    receivedAt: 0,
-    clientIp: '127.0.0.1',
-    host: 'shop.example.com',
-    method: body ? 'POST' : 'GET',
-    target,
-    httpVersion: '1.1',
-    headers,
-    body: Buffer.from(body),
-    bodyTruncated: false,
-    bodyBytesSeen: body.length,
-  };
+  return capturedExchange({ id, source: 'mirror', clientIp: '127.0.0.1', target, headers, body });
 }
 
 /** A pool that takes one batch and never finishes it: the queue only fills, deterministically. */
