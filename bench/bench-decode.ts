@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange, HeaderList } from '../src/core/model.js';
 import { decodeRequest } from '../src/decode/decode-request.js';
+import { capturedExchange } from '../test/helpers/exchange.js';
 import type { BenchReport } from './bench-types.js';
 
 const LIMITS = resolveConfig({}).analysis.limits;
@@ -33,21 +34,7 @@ const BROWSER: HeaderList = [
 ];
 
 function exchange(method: string, target: string, headers: HeaderList, body: Buffer): CapturedExchange {
-  return {
-    id: 'b',
-    requestId: 'b',
-    source: 'mirror',
-    receivedAt: 0,
-    clientIp: '203.0.113.7',
-    host: 'shop.example.com',
-    method,
-    target,
-    httpVersion: '1.1',
-    headers,
-    body,
-    bodyTruncated: false,
-    bodyBytesSeen: body.length,
-  };
+  return capturedExchange({ id: 'b', source: 'mirror', clientIp: '203.0.113.7', method, target, headers, body });
 }
 
 function json2k(): Buffer {

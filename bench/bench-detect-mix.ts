@@ -10,6 +10,7 @@ import type { CapturedExchange, DecodedRequest, DetectContext } from '../src/cor
 import { decodeRequest } from '../src/decode/decode-request.js';
 import { analyzeExchange } from '../src/detect/analyze-exchange.js';
 import { DETECTORS } from '../src/detect/detector-registry.js';
+import { capturedExchange } from '../test/helpers/exchange.js';
 import type { BenchReport } from './bench-types.js';
 import { loadMix } from './load-mix.js';
 
@@ -17,22 +18,14 @@ const REQUESTS = 2000;
 const ROUNDS = 5;
 
 function toExchange(r: ReturnType<typeof loadMix>[number], i: number): CapturedExchange {
-  const body = new TextEncoder().encode(r.body ?? '');
-  return {
+  return capturedExchange({
     id: String(i),
-    requestId: String(i),
-    source: 'replay',
-    receivedAt: 0,
     clientIp: '127.0.0.1',
-    host: 'shop.example.com',
     method: r.method,
     target: r.path,
-    httpVersion: '1.1',
     headers: Object.entries(r.headers),
-    body,
-    bodyTruncated: false,
-    bodyBytesSeen: body.byteLength,
-  };
+    body: r.body ?? '',
+  });
 }
 
 /** Best of `ROUNDS` runs of `fn`, in milliseconds (the machine is shared: the minimum is the cost). */

@@ -12,6 +12,7 @@ import { codeInjectionDetector } from '../src/detect/detect-code-injection.js';
 import { rceDetector } from '../src/detect/detect-rce.js';
 import { sqliDetector } from '../src/detect/detect-sqli.js';
 import { xssDetector } from '../src/detect/detect-xss.js';
+import { capturedExchange } from '../test/helpers/exchange.js';
 import type { BenchReport } from './bench-types.js';
 
 const corpus = new URL('../corpus/', import.meta.url);
@@ -27,21 +28,7 @@ function exchange(
   headers: Array<[string, string]>,
   body: Uint8Array,
 ): CapturedExchange {
-  return {
-    id: 'b',
-    requestId: 'b',
-    source: 'replay',
-    receivedAt: 0,
-    clientIp: '127.0.0.1',
-    host: 'shop.example.com',
-    method,
-    target,
-    httpVersion: '1.1',
-    headers,
-    body,
-    bodyTruncated: false,
-    bodyBytesSeen: body.byteLength,
-  };
+  return capturedExchange({ id: 'b', clientIp: '127.0.0.1', method, target, headers, body });
 }
 
 function textValues(dir: string): string[] {
@@ -58,7 +45,8 @@ function jsonlRequests(dir: string): CapturedExchange[] {
   const out: CapturedExchange[] = [];
   for (const f of readdirSync(url).filter((x) => x.endsWith('.jsonl'))) {
     for (const line of readFileSync(new URL(f, url), 'utf8').split('\n')) {
-      if (!line.trim()) continue;
+      // Corpus files carry `# ` comment lines (the eval reads them the same way).
+      if (!line.trim() || line.startsWith('# ')) continue;
       const r = JSON.parse(line) as {
         method?: string;
         target?: string;

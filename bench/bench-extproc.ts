@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/nginx.js';
 import {
@@ -23,22 +22,10 @@ import { silentLogger } from '../src/core/logger.js';
 import { createExtProcMetrics } from '../src/ingest/extproc-metrics.js';
 import { createExtProcService } from '../src/ingest/extproc-service.js';
 import { envoyMessages } from '../test/helpers/extproc-driver.js';
+import { getText } from './admin-text.js';
 import type { BenchReport } from './bench-types.js';
 
 const PHASE_MS = 4000;
-
-function getText(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 /** Sum of one metric's samples in Prometheus text, optionally filtered by a label fragment. */
 function metric(text: string, name: string, labelFragment = ''): number {

@@ -10,10 +10,10 @@
  * (default 4 s); the whole run stays around a minute.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/nginx.js';
+import { getText } from './admin-text.js';
 import type { BenchReport } from './bench-types.js';
 import { runLoad, type LoadResult, type LoadSpec } from './load-gen.js';
 import { loadMix, mixSummary } from './load-mix.js';
@@ -37,19 +37,6 @@ interface Snapshot {
   cpu: number;
   /** nodejs_eventloop_lag_p99_seconds since the previous scrape (prom-client resets it). */
   lagP99: number;
-}
-
-function getText(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
 }
 
 /** Reads the counters the report needs from shadowtap's Prometheus text. */
