@@ -52,6 +52,11 @@ export const ERR_HTTP_MALFORMED = createError(
   (why: string) => `malformed HTTP request: ${why}`,
   400,
 );
+export const ERR_HTTP_HEADER_OVERFLOW = createError(
+  'ST_ERR_HTTP_HEADER_OVERFLOW',
+  (limit: number) => `request line and headers exceed ${limit} bytes (shadow.maxHeaderBytes)`,
+  431,
+);
 export const ERR_REPLAY_INPUT = createError(
   'ST_ERR_REPLAY_INPUT',
   (file: string, line: number, why: string) => `${file}:${line}: ${why}`,

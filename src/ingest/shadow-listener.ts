@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { Duplex, type Readable } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CoreMetrics } from '../core/metrics.js';
-import type { CapturedExchange, HeaderList } from '../core/model.js';
+import type { HeaderList } from '../core/model.js';
 import type { Pipeline } from '../core/pipeline.js';
-import { clientAddress, stripShadowSuffix } from './client-address.js';
+import { createCapture, isProbe, type CaptureContext } from './request-capture.js';
+import { serveHttp1, type Http1Connection, type Http1Context } from './shadow-http1.js';
 
 /** Bound ports of the shadow listener. */
 export interface ShadowPorts {
@@ -82,128 +81,42 @@ export function createShadowListener(opts: {
   pipeline: Pipeline;
   metrics: CoreMetrics;
   logger: Logger;
-  /** Readiness reported to proxy health checks (see respond()). */
+  /** Readiness reported to proxy health checks (see request-capture.ts). */
   ready?: () => boolean;
 }): ShadowListener {
   const { config, maxBodyBytes, pipeline, metrics, logger } = opts;
-  const ready = opts.ready ?? (() => true);
+  const captureContext: CaptureContext = { config, maxBodyBytes, pipeline, ready: opts.ready ?? (() => true) };
   const sockets = new Set<Socket>();
-  // HTTP/1.1 sockets whose current request has been handed to onRequest but not finished.
-  // A parse error on such a socket (a body cut short: HPE_INVALID_EOF_STATE, a bad chunk, a
-  // body timeout) is that request's own ending, already counted by its finish(): counting a
-  // rejection too would break received = analyzed + shed + rejected.
-  const midRequest = new WeakSet<Socket>();
+  const h1Connections = new Set<Http1Connection>();
 
   const reject = (reason: string): void => {
     metrics.received.inc({ source: 'mirror' });
     metrics.rejected.inc({ reason });
   };
 
-  /** What the capture needs to know about a request, whichever protocol brought it. */
-  interface RequestHead {
-    rawHeaders: string[];
-    method: string;
-    target: string;
-    httpVersion: string;
-    authority: string;
-    requestId: string | undefined;
-    remoteAddress: string | undefined;
-    /** A proxy health check (see answer below). */
-    probe: boolean;
-  }
-
-  /**
-   * Reads one request body from `body` (an HTTP/1.1 IncomingMessage or an HTTP/2 stream),
-   * answers through `answer`, and submits the exchange once the body ended or broke off.
-   */
-  const capture = (body: Readable, head: RequestHead, answer: (status: number) => void, done?: () => void): void => {
-    const receivedAt = Date.now();
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let seen = 0;
-    let responded = false;
-    let finished = false;
-
-    // Envoy ignores the shadow response, but its connection pool waits for it: answer as
-    // soon as the body is in or the analysis cap is reached, and keep draining past the cap
-    // so that a streamed mirror (Envoy ≥ 1.33) never sees back-pressure from us.
-    //
-    // A proxy health check (gen-envoy marks them with x-shadowtap-health-check on /readyz)
-    // gets 200 or 503 so the proxy stops mirroring to a replica that is shutting down. It is
-    // still analysed like any request: the header is easy to forge, so it must not be a way
-    // to slip a payload past detection.
-    const respond = (): void => {
-      if (responded) return;
-      responded = true;
-      answer(head.probe ? (ready() ? 200 : 503) : config.responseStatus);
-    };
-
-    const finish = (complete: boolean): void => {
-      if (finished) return;
-      finished = true;
-      done?.();
-      const headers = headerList(head.rawHeaders);
-      const id = randomUUID();
-      const exchange: CapturedExchange = {
-        id,
-        requestId: head.requestId ?? id,
-        source: 'mirror',
+  const h1Context: Http1Context = {
+    maxHeaderBytes: config.maxHeaderBytes,
+    headersTimeoutMs: Math.min(config.requestTimeoutMs, 60000),
+    requestTimeoutMs: config.requestTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    begin: (head, receivedAt, remoteAddress, answer) =>
+      createCapture(
+        captureContext,
+        {
+          headers: head.headers,
+          method: head.method,
+          target: head.target,
+          httpVersion: head.httpVersion,
+          authority: head.host,
+          requestId: head.requestId,
+          remoteAddress,
+          probe: isProbe(head.healthCheck, head.target),
+        },
         receivedAt,
-        clientIp: clientAddress(headers, head.remoteAddress, config.xffTrustedHops),
-        host: stripShadowSuffix(head.authority),
-        method: head.method,
-        target: head.target,
-        httpVersion: head.httpVersion,
-        headers,
-        body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, kept),
-        bodyTruncated: seen > kept || !complete,
-        bodyBytesSeen: seen,
-      };
-      // A client reset cancels Envoy's copy mid-body: analyse what arrived anyway.
-      pipeline.submit(exchange);
-    };
-
-    body.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (kept < maxBodyBytes) {
-        const take = Math.min(chunk.length, maxBodyBytes - kept);
-        chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
-        kept += take;
-        if (kept >= maxBodyBytes) respond();
-      }
-    });
-    body.on('end', () => {
-      finish(true);
-      respond();
-    });
-    body.on('close', () => finish(false));
-    body.on('error', () => finish(false));
-  };
-
-  const isProbe = (health: unknown, target: string): boolean =>
-    health !== undefined && target.split('?')[0] === '/readyz';
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const target = req.url ?? '/';
-    midRequest.add(req.socket);
-    capture(
-      req,
-      {
-        rawHeaders: req.rawHeaders,
-        method: req.method ?? 'GET',
-        target,
-        httpVersion: req.httpVersion,
-        authority: req.headers.host ?? '',
-        requestId: req.headers['x-request-id'] as string | undefined,
-        remoteAddress: req.socket?.remoteAddress,
-        probe: isProbe(req.headers['x-shadowtap-health-check'], target),
-      },
-      (status) => {
-        res.writeHead(status);
-        res.end();
-      },
-      () => midRequest.delete(req.socket),
-    );
+        answer,
+      ),
+    reject,
+    logger,
   };
 
   // HTTP/2 through the core 'stream' API rather than the request/response compatibility
@@ -216,63 +129,28 @@ export function createShadowListener(opts: {
     rawHeaders: string[],
   ): void => {
     const target = headers[':path'] ?? '/';
-    capture(
-      stream,
+    const capture = createCapture(
+      captureContext,
       {
-        rawHeaders,
+        headers: headerList(rawHeaders),
         method: headers[':method'] ?? 'GET',
         target,
         httpVersion: '2.0',
         authority: headers[':authority'] ?? headers.host ?? '',
         requestId: headers['x-request-id'] as string | undefined,
         remoteAddress: stream.session?.socket?.remoteAddress,
-        probe: isProbe(headers['x-shadowtap-health-check'], target),
+        probe: isProbe(headers['x-shadowtap-health-check'] !== undefined, target),
       },
+      Date.now(),
       (status) => {
         if (!stream.destroyed && !stream.headersSent) stream.respond({ ':status': status }, { endStream: true });
       },
     );
+    stream.on('data', (chunk: Buffer) => capture.push(chunk));
+    stream.on('end', () => capture.end(true));
+    stream.on('close', () => capture.end(false));
+    stream.on('error', () => capture.end(false));
   };
-
-  const h1 = http.createServer(
-    {
-      maxHeaderSize: config.maxHeaderBytes,
-      requestTimeout: config.requestTimeoutMs,
-      headersTimeout: Math.min(config.requestTimeoutMs, 60000),
-      keepAliveTimeout: config.idleTimeoutMs,
-      // Reject what a strict parser rejects; the request is counted, never analysed half-parsed.
-      insecureHTTPParser: false,
-    },
-    onRequest,
-  );
-  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const code = err.code ?? 'HPE_UNKNOWN';
-    if (code === 'ECONNRESET' || code === 'EPIPE') {
-      socket.destroy();
-      return;
-    }
-    if (!midRequest.has(socket)) {
-      reject(
-        code === 'HPE_HEADER_OVERFLOW'
-          ? 'header_overflow'
-          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? 'timeout'
-            : 'malformed',
-      );
-    }
-    logger.debug({ code }, 'malformed HTTP request rejected');
-    if (socket.writable) {
-      const status =
-        code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? '408 Request Timeout'
-            : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else {
-      socket.destroy();
-    }
-  });
 
   const h2 = http2.createServer({
     maxSessionMemory: 32,
@@ -307,6 +185,8 @@ export function createShadowListener(opts: {
   // starts with the HTTP/2 connection preface; anything else is HTTP/1.x.
   const tcp = net.createServer({ noDelay: true }, (socket) => {
     if (!admit(socket)) return;
+    // The idle timeout until the protocol is known; after that the HTTP/1.1 sweep or the
+    // HTTP/2 session timeout owns it.
     socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -319,11 +199,10 @@ export function createShadowListener(opts: {
       if (isPrefix) {
         h2.emit('connection', replayingDuplex(socket, head));
       } else {
-        // The HTTP/1 parser reads through the JS stream, so the peeked bytes can be unshifted.
-        socket.pause();
-        socket.unshift(head);
-        h1.emit('connection', socket);
-        socket.resume();
+        const connection = serveHttp1(socket, head, h1Context);
+        h1Connections.add(connection);
+        socket.on('close', () => h1Connections.delete(connection));
+        if (closing) connection.drain();
       }
     };
     socket.on('data', onData);
@@ -352,8 +231,22 @@ export function createShadowListener(opts: {
       });
     });
 
+  // One timer for every HTTP/1.1 connection's idle, headers and request timeouts, instead of
+  // a timer re-armed on every read: a quarter of the shortest timeout, at most once a second.
+  const sweepMs = Math.max(
+    10,
+    Math.min(1000, Math.floor(Math.min(h1Context.headersTimeoutMs, h1Context.idleTimeoutMs) / 4)),
+  );
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let closing = false;
+
   return {
     async start() {
+      sweepTimer = setInterval(() => {
+        const now = Date.now();
+        for (const connection of h1Connections) connection.sweep(now);
+      }, sweepMs);
+      sweepTimer.unref();
       const shared = await listen(tcp, config.port, 'HTTP/1.1 + h2c');
       if (h2cTcp === undefined || h2cPort === undefined) return { shared, h2c: undefined };
       try {
@@ -365,21 +258,23 @@ export function createShadowListener(opts: {
     },
     close(timeoutMs) {
       return new Promise<void>((resolve) => {
+        closing = true;
         tcp.close();
         h2cTcp?.close();
         // Keep-alive sockets would hold close() forever: idle HTTP/1.1 connections are closed
-        // now, HTTP/2 sessions get a GOAWAY (in-flight streams finish), and whatever is still
-        // open at the deadline is destroyed.
-        h1.closeIdleConnections();
+        // now and busy ones after their current answer, HTTP/2 sessions get a GOAWAY
+        // (in-flight streams finish), and whatever is still open at the deadline is destroyed.
+        for (const connection of h1Connections) connection.drain();
         for (const session of sessions) session.close();
         const deadline = setTimeout(() => {
           if (sockets.size > 0) logger.warn({ sockets: sockets.size }, 'shadow listener: forcing sockets closed');
           for (const s of sockets) s.destroy();
+          clearInterval(sweepTimer);
           resolve();
         }, timeoutMs);
         const poll = setInterval(() => {
-          h1.closeIdleConnections();
           if (sockets.size === 0) {
+            clearInterval(sweepTimer);
             clearInterval(poll);
             clearTimeout(deadline);
             resolve();
