@@ -141,9 +141,11 @@ describe('NGINX mirror → shadowtap, end to end', () => {
         waitPorts: [frontPort],
       });
     });
+    // Optional chaining: when nginx is missing, before() throws after the app started, and
+    // the app must still be closed or the test process never exits.
     after(async () => {
-      await nginx.stop();
-      await app.close();
+      await nginx?.stop();
+      await app?.close();
     });
 
     it('a mirrored SQLi in a query parameter becomes a Detection with host, client IP, location and request id', async () => {
@@ -237,6 +239,9 @@ describe('NGINX mirror → shadowtap, end to end', () => {
       const nginx = await startNginx({
         config: (paths) => mirrorConfig({ paths, frontPort, appPort: upstream.port, shadowPort: app.ports.shadow }),
         waitPorts: [frontPort],
+      }).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
       });
       try {
         await assertClientUnaffected(frontPort, 10, 2);
@@ -285,6 +290,9 @@ describe('NGINX mirror → shadowtap, end to end', () => {
       const nginx = await startNginx({
         config: (paths) => mirrorConfig({ paths, frontPort, appPort: upstream.port, shadowPort: app.ports.shadow }),
         waitPorts: [frontPort],
+      }).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
       });
       try {
         const total = 300;
