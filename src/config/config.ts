@@ -132,7 +132,7 @@ export const configSchema = z.strictObject({
       idleTimeoutMs: positiveInt.default(60000),
       /** Time allowed to receive one whole request, ms (slowloris guard). */
       requestTimeoutMs: positiveInt.default(30000),
-      /** Max bytes of the request head (Node's maxHeaderSize). */
+      /** Max bytes of an HTTP/1.1 request line plus headers (431 beyond), and of an HTTP/2 header list. */
       maxHeaderBytes: positiveInt.default(64 * 1024),
       /** Concurrent connections accepted, both ports together; more are closed at once and counted. */
       maxConnections: positiveInt.default(10000),
