@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { encodeBatch } from '../src/admission/batch-codec.js';
-import { createDetectPool } from '../src/admission/detect-pool.js';
+import { createDetectPool, defaultWorkerThreads } from '../src/admission/detect-pool.js';
 import { resolveConfig } from '../src/config/config.js';
 import type { CapturedExchange } from '../src/core/model.js';
 import { capturedExchange } from './helpers/exchange.js';
@@ -16,6 +16,12 @@ function exchange(id: string, target: string, body = '', contentType = 'applicat
     body,
   });
 }
+
+describe('default worker threads', () => {
+  it('leave a core to the listener from three cores up, and use every core on one or two', () => {
+    assert.deepEqual([1, 2, 3, 4, 8].map(defaultWorkerThreads), [1, 2, 2, 3, 7]);
+  });
+});
 
 describe('detect pool (real piscina workers)', () => {
   const pool = createDetectPool({ workers: 1, analysis: resolveConfig().analysis });

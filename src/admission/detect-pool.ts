@@ -19,8 +19,19 @@ export interface DetectPool {
 const workerExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const workerFile = new URL(`./detect-worker${workerExt}`, import.meta.url);
 
+/**
+ * Worker threads when admission.workers is 0: one core left to the listener, except on
+ * machines with one or two cores. There, once the listener parses HTTP/1.1 itself, it needs
+ * about half a core at the pool's capacity, and a single worker left the rest of that core
+ * idle: on this project's 2-core benchmark machine two workers analysed 12,212 req/s in full
+ * against 8,986 with one (docs/benchmark.md).
+ */
+export function defaultWorkerThreads(cores: number): number {
+  return cores <= 2 ? Math.max(1, cores) : cores - 1;
+}
+
 export function createDetectPool(opts: { workers: number; analysis: AnalysisConfig; nice?: number }): DetectPool {
-  const threads = opts.workers > 0 ? opts.workers : Math.max(1, availableParallelism() - 1);
+  const threads = opts.workers > 0 ? opts.workers : defaultWorkerThreads(availableParallelism());
   const workerData: DetectWorkerData = { analysis: opts.analysis, nice: opts.nice ?? 0 };
   const piscina = new Piscina({
     filename: workerFile.href,

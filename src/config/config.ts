@@ -166,7 +166,7 @@ export const configSchema = z.strictObject({
       queueSize: positiveInt.default(4096),
       /** Body bytes held by queued exchanges; past this they are shed ('queue_full'). */
       maxQueuedBytes: positiveInt.default(256 * 1024 * 1024),
-      /** Worker threads; 0 = cores - 1 (min 1). */
+      /** Worker threads; 0 = cores - 1, or every core on a 1-2 core machine (detect-pool.ts). */
       workers: z.number().int().min(0).max(64).default(0),
       /** Exchanges sent to a worker in one task (amortises per-task overhead). */
       batchSize: positiveInt.max(1024).default(64),
