@@ -65,6 +65,7 @@ export async function startShadowtap(
     workers: config.admission.workers,
     analysis: config.analysis,
     nice: config.admission.workerNice,
+    youngGenerationMb: config.admission.workerYoungGenerationMb,
   });
   const admission = createAdmission({
     config: config.admission,

@@ -30,7 +30,13 @@ export function defaultWorkerThreads(cores: number): number {
   return cores <= 2 ? Math.max(1, cores) : cores - 1;
 }
 
-export function createDetectPool(opts: { workers: number; analysis: AnalysisConfig; nice?: number }): DetectPool {
+export function createDetectPool(opts: {
+  workers: number;
+  analysis: AnalysisConfig;
+  nice?: number;
+  /** Young-generation cap of each worker's heap, MB. */
+  youngGenerationMb?: number;
+}): DetectPool {
   const threads = opts.workers > 0 ? opts.workers : defaultWorkerThreads(availableParallelism());
   const workerData: DetectWorkerData = { analysis: opts.analysis, nice: opts.nice ?? 0 };
   const piscina = new Piscina({
@@ -48,6 +54,10 @@ export function createDetectPool(opts: { workers: number; analysis: AnalysisConf
     // Workers wait for tasks on their event loop rather than spinning on Atomics.wait:
     // with batching, the per-task wake-up cost is amortised over a whole batch.
     atomics: 'disabled',
+    // V8 grows each isolate's young generation up to 48 MB under allocation pressure; with a
+    // batch of 64 exchanges decoded at a time most of it is garbage within the batch, so a
+    // smaller one costs no throughput and keeps RSS down (admission.workerYoungGenerationMb).
+    resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? 16 },
   });
   return {
     threads,

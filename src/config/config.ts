@@ -184,6 +184,12 @@ export const configSchema = z.strictObject({
        * which on a busy shared host starves analysis (see docs/benchmark.md). Opt-in.
        */
       workerNice: z.number().int().min(0).max(19).default(0),
+      /**
+       * Young-generation cap of each detection worker's V8 heap, MB. Under load V8 grows it to
+       * 48 MB per worker; 16 held the benchmark's RSS about 50 MB lower at the same analysed
+       * rate (docs/benchmark.md).
+       */
+      workerYoungGenerationMb: z.number().int().min(4).max(256).default(16),
     })
     .prefault({}),
   analysis: analysisSchema.prefault({}),
