@@ -24,6 +24,9 @@ function exchange(id: string, body: string, response?: string): CapturedExchange
 describe('batch codec', () => {
   it('round-trips exchanges, bodies and responses through one ArrayBuffer', () => {
     const input = [exchange('1', 'hello'), exchange('2', ''), exchange('3', 'ünïcødé ✓', 'stack trace')];
+    // Multi-byte metadata: the JSON's byte length differs from its string length.
+    input[1]!.target = '/suche?q=größe €5 😀';
+    input[1]!.headers = [['x-name', 'Zoë \u{1F600}']];
     const out = decodeBatch(encodeBatch(input));
     assert.equal(out.length, 3);
     for (let i = 0; i < input.length; i++) {

@@ -27,7 +27,6 @@ type ExchangeMeta = Omit<CapturedExchange, 'body' | 'response'> & {
   response?: Omit<NonNullable<CapturedExchange['response']>, 'body'> & { body: BodyRef };
 };
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Packs one exchange (metadata and bodies) into a single new buffer. */
@@ -35,11 +34,14 @@ export function encodeExchange(ex: CapturedExchange): Uint8Array {
   const { body, response, ...rest } = ex;
   const meta: ExchangeMeta = { ...rest, body: { offset: 0, length: body.byteLength } };
   if (response) meta.response = { ...response, body: { offset: body.byteLength, length: response.body.byteLength } };
-  const metaBytes = encoder.encode(JSON.stringify(meta));
-  const out = new Uint8Array(4 + metaBytes.byteLength + body.byteLength + (response?.body.byteLength ?? 0));
-  new DataView(out.buffer).setUint32(0, metaBytes.byteLength);
-  out.set(metaBytes, 4);
-  const base = 4 + metaBytes.byteLength;
+  // The JSON is written straight into the packed buffer (no intermediate encoding), and the
+  // buffer is left unzeroed because every byte of it is written below.
+  const json = JSON.stringify(meta);
+  const metaLength = Buffer.byteLength(json);
+  const out = Buffer.allocUnsafeSlow(4 + metaLength + body.byteLength + (response?.body.byteLength ?? 0));
+  out.writeUInt32BE(metaLength, 0);
+  out.write(json, 4, 'utf8');
+  const base = 4 + metaLength;
   out.set(body, base);
   if (response) out.set(response.body, base + body.byteLength);
   return out;
