@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { serializeH1 } from '../bench/load-gen-h1.js';
+import { loadMix } from '../bench/load-mix.js';
 import { createHttp1Parser, type Http1Head, type Http1Parser } from '../src/ingest/http1-parser.js';
 
 interface Seen {
@@ -239,5 +243,66 @@ describe('http1-parser', () => {
         }
       }
     }
+  });
+
+  it("reads 2,000 requests of the benchmark mix exactly as Node's http server does (length and chunked bodies)", async () => {
+    // Every other body request is re-framed as chunked with uneven chunk sizes and extensions.
+    const wire = loadMix({ host: 'shop.example.com', count: 2000, seed: 7 }).map((r, i) => {
+      const bytes = serializeH1(r, 'shop.example.com');
+      if (r.body === undefined || i % 2 === 0) return bytes;
+      const text = bytes.toString('latin1');
+      const headEnd = text.indexOf('\r\n\r\n');
+      const head = text.slice(0, headEnd).replace(/\r\ncontent-length: \d+/i, '\r\ntransfer-encoding: chunked');
+      const body = bytes.subarray(headEnd + 4);
+      const chunks: Buffer[] = [];
+      for (let at = 0, n = 1; at < body.length; at += n, n = n * 3 + 1) {
+        const piece = body.subarray(at, at + n);
+        chunks.push(Buffer.from(`${piece.length.toString(16)};n=${n}\r\n`, 'latin1'), piece, Buffer.from('\r\n'));
+      }
+      return Buffer.concat([Buffer.from(head + '\r\n\r\n', 'latin1'), ...chunks, Buffer.from('0\r\n\r\n')]);
+    });
+    const stream = Buffer.concat(wire);
+
+    type Seen = [method: string, target: string, headers: Array<[string, string]>, body: string];
+    const fromNode: Seen[] = [];
+    const server = http.createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        const headers: Array<[string, string]> = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
+        }
+        fromNode.push([req.method!, req.url!, headers, Buffer.concat(parts).toString('latin1')]);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      socket.resume();
+      socket.end(stream);
+      await new Promise((resolve) => socket.on('close', resolve));
+    } finally {
+      server.close();
+    }
+
+    const ours: Seen[] = [];
+    let body = '';
+    let current: Omit<Seen, 3> | undefined;
+    const parser = createHttp1Parser(
+      {
+        onHead: (h) => ((current = [h.method, h.target, h.headers]), (body = '')),
+        onBody: (c) => (body += c.toString('latin1')),
+        onEnd: () => ours.push([...current!, body] as Seen),
+      },
+      { maxHeaderBytes: 65536 },
+    );
+    // Reads of uneven sizes, as a socket delivers them.
+    for (let at = 0, n = 1000; at < stream.length; at += n, n = (n * 7) % 65521 || 1) {
+      assert.equal(parser.execute(stream.subarray(at, at + n)), undefined);
+    }
+    assert.equal(fromNode.length, 2000);
+    assert.deepEqual(ours, fromNode);
   });
 });
