@@ -289,7 +289,7 @@ describe('http1-parser', () => {
 
     const ours: Seen[] = [];
     let body = '';
-    let current: Omit<Seen, 3> | undefined;
+    let current: [string, string, Array<[string, string]>] | undefined;
     const parser = createHttp1Parser(
       {
         onHead: (h) => ((current = [h.method, h.target, h.headers]), (body = '')),
