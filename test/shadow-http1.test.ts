@@ -4,8 +4,10 @@ import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/core/logger.js';
+import { createCoreMetrics } from '../src/core/metrics.js';
 import { createCapture } from '../src/ingest/request-capture.js';
 import { serveHttp1 } from '../src/ingest/shadow-http1.js';
+import { createShadowListener } from '../src/ingest/shadow-listener.js';
 import type { Shadowtap } from '../src/server.js';
 import { metricValue, startTestServer, subscribe, waitForSubscribers } from './helpers/start-server.js';
 
@@ -200,5 +202,44 @@ describe('serveHttp1 back-pressure', () => {
     assert.ok(begun > 0, 'some requests were answered');
     assert.ok(begun < 5000, `reading stopped after ${begun} of 20,000 requests (64 KiB of unread answers)`);
     socket.destroy();
+  });
+});
+
+describe('shadow listener close()', () => {
+  it('lets an in-flight HTTP/1.1 request finish, closes idle keep-alive connections, then resolves', async () => {
+    const submitted: string[] = [];
+    const listener = createShadowListener({
+      config: resolveConfig({ shadow: { host: '127.0.0.1', port: 0, h2cPort: false } }).shadow,
+      maxBodyBytes: 1024,
+      pipeline: {
+        submit: (ex) => (submitted.push(ex.target), { accepted: true }),
+        submitAndWait: () => Promise.resolve(null),
+      },
+      metrics: createCoreMetrics(),
+      logger: silentLogger(),
+    });
+    const { shared } = await listener.start();
+    const connect = async (): Promise<{ socket: net.Socket; text: () => string; closed: Promise<void> }> => {
+      const socket = net.connect(shared, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => (text += d.toString('latin1')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      await new Promise((resolve) => socket.on('connect', resolve));
+      return { socket, text: () => text, closed };
+    };
+    const idle = await connect();
+    idle.socket.write('GET /idle HTTP/1.1\r\nHost: h\r\n\r\n');
+    const busy = await connect();
+    busy.socket.write('POST /busy HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab');
+    await new Promise((r) => setTimeout(r, 100));
+
+    const closing = listener.close(5000);
+    await idle.closed;
+    assert.deepEqual(statuses(idle.text()), [204], 'the idle connection was answered, then closed');
+    busy.socket.write('cd');
+    await busy.closed;
+    assert.match(busy.text(), /^HTTP\/1\.1 204 No Content\r\nConnection: close\r\n\r\n$/);
+    await closing;
+    assert.deepEqual(submitted, ['/idle', '/busy']);
   });
 });

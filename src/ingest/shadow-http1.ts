@@ -99,9 +99,12 @@ export function serveHttp1(socket: Socket, first: Buffer, ctx: Http1Context): Ht
     onHead(h: Http1Head): void {
       head = h;
       if (h.expectContinue) write(CONTINUE);
-      capture = ctx.begin(h, startedAt, remoteAddress, (status) =>
-        write(response(status, h.close, h.httpVersion === '1.0' && !h.close)),
-      );
+      // During shutdown the answer says Connection: close, so the proxy does not reuse a
+      // connection that is about to end.
+      capture = ctx.begin(h, startedAt, remoteAddress, (status) => {
+        const close = h.close || draining;
+        write(response(status, close, h.httpVersion === '1.0' && !close));
+      });
     },
     onBody(chunk: Buffer): void {
       capture!.push(chunk);

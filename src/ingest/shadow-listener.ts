@@ -280,8 +280,9 @@ export function createShadowListener(opts: {
             resolve();
           }
         }, 20);
+        // The poll stays referenced: a caller awaiting close() must see it resolve even when
+        // the listener's sockets were the last thing keeping the process alive.
         deadline.unref();
-        poll.unref();
       });
     },
   };
