@@ -158,6 +158,25 @@ describe('shadow listener HTTP/1.1 connections', () => {
     sub.close();
   });
 
+  it('a chunked body that turns malformed: analysed with what arrived, answered 400, counted once, not rejected', async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    const received = await metricValue(app, 'shadowtap_received_total');
+    const rejected = await metricValue(app, 'shadowtap_rejected_total');
+    const payload = "q=1' UNION SELECT password FROM users--";
+    const { text, closed } = await exchange(app.ports.shadow, [
+      'POST /search HTTP/1.1\r\nHost: h\r\nX-Request-Id: bad-chunk\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `${payload.length.toString(16)}\r\n${payload}\r\nzz\r\n`,
+    ]);
+    assert.deepEqual(statuses(text), [400]);
+    assert.equal(closed, true);
+    await sub.until(() => sub.detections().some((d) => d.requestId === 'bad-chunk' && d.attackType === 'sqli'));
+    assert.equal(await metricValue(app, 'shadowtap_received_total'), received + 1);
+    assert.equal(await metricValue(app, 'shadowtap_rejected_total'), rejected);
+    sub.close();
+  });
+
   it('an idle keep-alive connection is closed after shadow.idleTimeoutMs', async () => {
     const { closed, text } = await exchange(app.ports.shadow, ['GET / HTTP/1.1\r\nHost: h\r\n\r\n'], {
       quietMs: 5000,
