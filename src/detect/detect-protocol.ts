@@ -1,3 +1,4 @@
+import { HTTP_TOKEN } from '../core/http-token.js';
 import type { DecodedRequest, DetectContext, Detector, Finding } from '../core/model.js';
 import { addFinding, type Rule } from './detect-kit.js';
 
@@ -66,7 +67,6 @@ const KNOWN_METHODS = new Set([
   'ORDERPATCH',
   'PRI',
 ]);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Protocol anomaly detector (request-level). */
 export const protocolDetector: Detector = {
@@ -109,7 +109,7 @@ export const protocolDetector: Detector = {
       addFinding(out, ctx, R.te, 0.8, tes.join(' | '), 'several Transfer-Encoding headers', 'header.transfer-encoding');
     for (const [n] of h) {
       if (n.startsWith(':')) continue;
-      if (!TOKEN.test(n)) {
+      if (!HTTP_TOKEN.test(n)) {
         addFinding(
           out,
           ctx,
@@ -134,7 +134,8 @@ export const protocolDetector: Detector = {
       }
     }
     const m = req.method;
-    if (!TOKEN.test(m)) addFinding(out, ctx, R.method, 0.9, m.slice(0, 60), 'method is not an HTTP token', 'method');
+    if (!HTTP_TOKEN.test(m))
+      addFinding(out, ctx, R.method, 0.9, m.slice(0, 60), 'method is not an HTTP token', 'method');
     else if (!KNOWN_METHODS.has(m))
       addFinding(
         out,

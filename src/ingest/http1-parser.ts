@@ -1,4 +1,5 @@
 import { ERR_HTTP_HEADER_OVERFLOW, ERR_HTTP_MALFORMED, type ShadowtapError } from '../core/errors.js';
+import { HTTP_TOKEN } from '../core/http-token.js';
 import type { HeaderList } from '../core/model.js';
 
 /**
@@ -82,7 +83,6 @@ const MAX_CHUNK_LINE = 4096;
 const MAX_HEX_DIGITS = 14;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([01])$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, SP, HTAB and obs-text; no other control character.
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
@@ -115,6 +115,17 @@ function trimOws(s: string): string {
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** A header or trailer field line as [lower-cased name, trimmed value], or why it is malformed. */
+function fieldLine(line: string): [name: string, value: string] | string {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return 'field line without a name';
+  const name = line.slice(0, colon);
+  if (!HTTP_TOKEN.test(name)) return 'invalid field name';
+  const value = trimOws(line.slice(colon + 1));
+  if (BAD_VALUE.test(value)) return 'control character in a field value';
+  return [name.toLowerCase(), value];
 }
 
 /** Body framing from the message headers (RFC 9112 §6.3). */
@@ -164,15 +175,10 @@ function parseHead(text: string): { head: Http1Head; framing: Framing } | Shadow
   let expectContinue = false;
   let connClose = httpVersion === '1.0';
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return ERR_HTTP_MALFORMED('header line without a field name');
-    const rawName = line.slice(0, colon);
-    if (!TOKEN.test(rawName)) return ERR_HTTP_MALFORMED('invalid header name');
-    const value = trimOws(line.slice(colon + 1));
-    if (BAD_VALUE.test(value)) return ERR_HTTP_MALFORMED('control character in a header value');
-    const name = rawName.toLowerCase();
-    headers.push([name, value]);
+    const field = fieldLine(lines[i]!);
+    if (typeof field === 'string') return ERR_HTTP_MALFORMED(field);
+    const [name, value] = field;
+    headers.push(field);
     switch (name) {
       case 'host':
         host ??= value;
@@ -360,10 +366,8 @@ export function createHttp1Parser(handler: Http1Handler, limits: Http1Limits): H
           }
           if (end - at > maxHead) return fail(ERR_HTTP_HEADER_OVERFLOW(maxHead));
           for (const line of buf.toString('latin1', at, end).split('\r\n')) {
-            const colon = line.indexOf(':');
-            if (colon <= 0 || !TOKEN.test(line.slice(0, colon)) || BAD_VALUE.test(trimOws(line.slice(colon + 1)))) {
-              return fail(ERR_HTTP_MALFORMED('invalid trailer field'));
-            }
+            const field = fieldLine(line);
+            if (typeof field === 'string') return fail(ERR_HTTP_MALFORMED(`trailer: ${field}`));
           }
           endMessage();
           return end + 4;
