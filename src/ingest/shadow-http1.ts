@@ -38,11 +38,13 @@ export interface Http1Connection {
 // waiting in the socket's write buffer: nothing on the connection grows without bound.
 const WRITE_HIGH_WATER = 64 * 1024;
 
-const responseCache = new Map<string, Buffer>();
+// Answers are built once per (status, connection header) and reused: a numeric key keeps
+// the per-request lookup free of allocation.
+const responseCache = new Map<number, Buffer>();
 
 /** The whole answer, status line to empty line: shadow answers carry no body. */
 function response(status: number, close: boolean, keepAlive10: boolean): Buffer {
-  const key = `${status}:${close ? 'c' : keepAlive10 ? 'k' : ''}`;
+  const key = status * 4 + (close ? 1 : keepAlive10 ? 2 : 0);
   let bytes = responseCache.get(key);
   if (bytes === undefined) {
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
