@@ -10,6 +10,7 @@
  * (default 4 s); the whole run stays around a minute.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/nginx.js';
@@ -66,6 +67,8 @@ const shedTotal = (s: Snapshot): number => Object.values(s.shed).reduce((a, b) =
 
 async function startServer(): Promise<{
   child: ChildProcess;
+  /** The server's pid: its main thread is the listener (see mainThreadCpuS). */
+  pid: number | undefined;
   shadowPort: number;
   /** The dedicated h2c port (shadow.h2cPort), where h2c load goes. */
   h2cPort: number;
@@ -130,6 +133,7 @@ async function startServer(): Promise<{
   }
   return {
     child,
+    pid: child.pid,
     shadowPort,
     h2cPort,
     adminPort,
@@ -160,6 +164,24 @@ interface PhaseResult {
   analyzedPerCpuS: number;
   /** Worst 250 ms-window p99 of the server's event-loop delay during the phase, ms. */
   lagP99Ms: number;
+  /** CPU of the listener's thread (main thread) per received request, µs; undefined off Linux. */
+  listenerUsPerRequest: number | undefined;
+}
+
+/**
+ * CPU seconds (user + system) of a process's main thread, the shadow listener's event loop,
+ * from /proc (Linux; undefined elsewhere). Ticks are USER_HZ, 100 on Linux.
+ */
+function mainThreadCpuS(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'latin1');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits (≤ 15 s) until every received request is analysed, shed or rejected. */
@@ -178,8 +200,9 @@ async function drained(adminPort: number): Promise<Snapshot> {
  * runs; the analysed rate is taken over the window in which requests kept arriving (so the
  * generator's start-up and the queue's drain afterwards do not dilute or inflate it).
  */
-async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
+async function phase(adminPort: number, spec: LoadSpec, serverPid?: number): Promise<PhaseResult> {
   const before = await snapshot(adminPort);
+  const listenerCpuBefore = mainThreadCpuS(serverPid);
   const samples: Snapshot[] = [before];
   let running = true;
   const sampler = (async () => {
@@ -198,6 +221,7 @@ async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
   const analyzedPerS = window > 0 ? (last.analyzed - first.analyzed) / window : 0;
 
   const after = await drained(adminPort);
+  const listenerCpuAfter = mainThreadCpuS(serverPid);
   const shed: Record<string, number> = {};
   for (const [reason, v] of Object.entries(after.shed)) {
     const d = v - (before.shed[reason] ?? 0);
@@ -218,6 +242,11 @@ async function phase(adminPort: number, spec: LoadSpec): Promise<PhaseResult> {
     rssMax: Math.max(...samples.map((s) => s.rss), after.rss),
     analyzedPerCpuS: Math.round(analyzed / Math.max(0.001, after.cpu - before.cpu)),
     lagP99Ms: Math.round(Math.max(...samples.slice(1).map((s) => s.lagP99)) * 10000) / 10,
+    // Until the queue drained: publishing a batch's results is the listener's work too.
+    listenerUsPerRequest:
+      listenerCpuBefore === undefined || listenerCpuAfter === undefined
+        ? undefined
+        : Math.round(((listenerCpuAfter - listenerCpuBefore) * 1e6) / Math.max(1, received)),
   };
 }
 
@@ -242,6 +271,7 @@ function row(system: string, protocol: string, loadName: string, p: PhaseResult)
     'p50 ms': p.load.p50Ms,
     'p99 ms': p.load.p99Ms,
     'server loop lag p99 ms': p.lagP99Ms,
+    'listener CPU µs/request': p.listenerUsPerRequest ?? '',
     'unsent / late': p.load.offeredRate === null ? '' : `${p.load.unsent} / ${p.load.late}`,
     'generator CPU %': p.load.generatorCpuPct,
     'RSS MB': mb(p.rssMax),
@@ -277,11 +307,15 @@ export default async function benchLoad(): Promise<BenchReport> {
           : Math.min(32, Math.max(2, Math.ceil(rate / 1000)));
       // Closed loop, as fast as the listener answers: admission sheds the excess, but the
       // listener also spends CPU answering what it then sheds, so this understates capacity.
-      const closed = await phase(server.adminPort, {
-        ...base,
-        connections: protocol === 'h1' ? 16 : 4,
-        streamsPerSession: 8,
-      });
+      const closed = await phase(
+        server.adminPort,
+        {
+          ...base,
+          connections: protocol === 'h1' ? 16 : 4,
+          streamsPerSession: 8,
+        },
+        server.pid,
+      );
       rows.push(row('shadowtap', name, 'closed loop (as fast as answered)', closed));
       maxRss = Math.max(maxRss, closed.rssMax);
       // Capacity: the highest offered rate analysed in full (≤ 1 % shed, ≤ 3 % unsent), searched in
@@ -290,7 +324,7 @@ export default async function benchLoad(): Promise<BenchReport> {
       let cap: PhaseResult | undefined;
       let capRate = 0;
       for (let step = 0; step < 8; step++) {
-        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate });
+        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate }, server.pid);
         maxRss = Math.max(maxRss, p.rssMax);
         const full = p.shedTotal <= 0.01 * p.received && p.load.unsent <= 0.03 * rate * PHASE_S;
         if (full) {
@@ -309,7 +343,7 @@ export default async function benchLoad(): Promise<BenchReport> {
       rows.push(row('shadowtap', name, `capacity (${capRate} req/s offered, analysed in full)`, cap));
       for (const factor of [2, 5]) {
         const rate = Math.max(100, Math.round(capRate * factor));
-        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate });
+        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate }, server.pid);
         rows.push(row('shadowtap', name, `${factor}× capacity`, p));
         maxRss = Math.max(maxRss, p.rssMax);
         if (factor === 5) worstP99At5x = Math.max(worstP99At5x, p.load.p99Ms);
@@ -379,7 +413,7 @@ export default async function benchLoad(): Promise<BenchReport> {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; Host ${HOST}; bodies up to 12 KiB.`,
     `shadowtap: default config (workers = cores − 1 or all cores on 1–2 cores, batchSize 64, maxQueuedBytes 256 MiB) except admission.queueSize 1024${process.env.BENCH_SET ? ` and ${process.env.BENCH_SET}` : ''}, \`node bin/shadowtap.js serve\` (the tsc build, as shipped) in its own process, h2c load on the dedicated h2c port (shadow.h2cPort); load generator (bench/load-gen.ts: raw sockets, requests serialized once, HTTP/2 framing of its own for h2c) in another process. ${PHASE_S} s per phase.`,
-    "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. unsent / late (open loop): requests that fell due while every connection was busy (not sent, not retried) / sent more than 2 ms after due. Generator CPU %: the generator's user + system time over the phase, as a share of one core (the machine has two, shared with the server). Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency.",
+    "Analysed req/s: shadowtap_analyzed_total delta; capacity rows from the first arrival until the queue drained (the pool busy throughout), overload rows over the window in which requests arrived. Overload rates are 2× and 5× the capacity measured for that protocol. p50/p99: response time of the shadow listener (204) seen by the generator, not corrected for coordinated omission; it includes the generator's own delays when the generator runs out of CPU. unsent / late (open loop): requests that fell due while every connection was busy (not sent, not retried) / sent more than 2 ms after due. Generator CPU %: the generator's user + system time over the phase, as a share of one core (the machine has two, shared with the server). Server loop lag p99: the worst 250 ms window of shadowtap's event-loop delay (nodejs_eventloop_lag_p99_seconds), the server-side part of that latency. Listener CPU µs/request: user + system time of shadowtap's main thread (the listener, admission and publishing; /proc, Linux) over the phase and its drain, per request received.",
     'accounted: /metrics received = analysed + shed (by reason) + rejected once the queue drained (received can exceed answered by the requests in flight when the generator stopped).',
     'nginx + ModSecurity: SecRuleEngine DetectionOnly (every rule evaluated, nothing blocked), CRS paranoia level 1, request body access on, audit log off, rule matches to the error log; 2 worker processes; a second server block returning 200 as the upstream; same mix and generator, 16 connections; the best of three phases is reported (req/s and per CPU-s each at their best).',
   );
