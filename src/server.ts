@@ -1,7 +1,6 @@
 import type { Config } from './config/config.js';
 import type { Logger } from './core/logger.js';
-import { createCoreMetrics, type CoreMetrics } from './core/metrics.js';
-import type { Counter } from 'prom-client';
+import { createCoreMetrics, type CoreMetrics, type HotCounter } from './core/metrics.js';
 import { createAdmission, type Admission } from './admission/admission-queue.js';
 import { createDetectPool } from './admission/detect-pool.js';
 import { createShadowListener } from './ingest/shadow-listener.js';
@@ -28,7 +27,7 @@ export interface Shadowtap {
   close(): Promise<void>;
 }
 
-async function sum(counter: Counter<string>): Promise<{ total: number; byLabel: Record<string, number> }> {
+async function sum(counter: HotCounter<string>): Promise<{ total: number; byLabel: Record<string, number> }> {
   const { values } = await counter.get();
   const byLabel: Record<string, number> = {};
   let total = 0;
@@ -92,9 +91,7 @@ export async function startShadowtap(
     maxSubscribers: config.grpc.maxSubscribers,
     stats: async () => {
       const [received, analyzed, shed, rejected, detections] = await Promise.all(
-        [metrics.received, metrics.analyzed, metrics.shed, metrics.rejected, metrics.detections].map((c) =>
-          sum(c as Counter<string>),
-        ),
+        [metrics.received, metrics.analyzed, metrics.shed, metrics.rejected, metrics.detections].map((c) => sum(c)),
       );
       return {
         received: received!.total,

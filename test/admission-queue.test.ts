@@ -70,6 +70,8 @@ describe('admission', () => {
     assert.equal(outcomes.filter((o) => !o.accepted).length, 4);
     assert.deepEqual(outcomes[9], { accepted: false, reason: 'queue_full' });
     assert.equal(await counter(metrics, 'shed', { reason: 'queue_full' }), 4);
+    // The depth gauge is read from admission when scraped, not set per submit.
+    assert.match(await metrics.registry.getSingleMetricAsString('shadowtap_admission_queue_depth'), /depth 4$/m);
     release();
     await tick();
     assert.deepEqual(pending[0]!.ids, ['2', '3']);

@@ -58,6 +58,7 @@ export function createAdmission(opts: {
   let queuedBytes = 0;
   const idleWaiters: Array<() => void> = [];
   metrics.setPoolUtilizationSource(() => pool.utilization());
+  metrics.setQueueDepthSource(() => size);
 
   const shed = (reason: ShedReason, waiter?: Entry['waiter']): SubmitOutcome => {
     metrics.shed.inc({ reason });
@@ -79,7 +80,6 @@ export function createAdmission(opts: {
     while (inFlight < pool.capacity && size > 0) {
       const batch: Entry[] = [];
       while (batch.length < config.batchSize && size > 0) batch.push(take()!);
-      metrics.queueDepth.set(size);
       inFlight++;
       void runBatch(batch);
     }
@@ -156,7 +156,6 @@ export function createAdmission(opts: {
     ring[(head + size) % ring.length] = entry;
     size++;
     queuedBytes += bodyBytes;
-    metrics.queueDepth.set(size);
     schedule();
     return { accepted: true };
   };
@@ -193,7 +192,6 @@ export function createAdmission(opts: {
       }
       // Whatever could not be analysed in time is shed, and counted, not silently lost.
       for (let e = take(); e; e = take()) shed('shutting_down', e.waiter);
-      metrics.queueDepth.set(0);
     },
   };
 }

@@ -7,15 +7,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  */
 export interface CoreMetrics {
   registry: Registry;
-  received: Counter<'source'>;
-  analyzed: Counter<'source'>;
-  shed: Counter<'reason'>;
-  rejected: Counter<'reason'>;
-  detections: Counter<'attack_type'>;
-  anomalies: Counter<'code'>;
+  received: HotCounter<'source'>;
+  analyzed: HotCounter<'source'>;
+  shed: HotCounter<'reason'>;
+  rejected: HotCounter<'reason'>;
+  detections: HotCounter<'attack_type'>;
+  anomalies: HotCounter<'code'>;
   queueDepth: Gauge;
   poolUtilization: Gauge;
   analysisSeconds: Histogram;
+  /** Where shadowtap_admission_queue_depth is read from at scrape time (set per admit, it was per-request work). */
+  setQueueDepthSource(read: () => number): void;
   /**
    * Where shadowtap_pool_utilization is read from at scrape time. Piscina computes its
    * utilisation from run-time histograms (mean, stddev, percentiles): called per batch it was
@@ -24,54 +26,97 @@ export interface CoreMetrics {
   setPoolUtilizationSource(read: () => number): void;
 }
 
+/**
+ * A counter with one label, for the per-request path. `inc` adds to a plain number; the
+ * prom-client Counter behind it catches up when it is collected (a scrape, or `get`).
+ * prom-client's own `inc` hashes the label object on every call: with received, shed and
+ * analysed counted for each request, that was per-request work on the listener thread.
+ */
+export interface HotCounter<L extends string> {
+  inc(labels: Record<L, string>, value?: number): void;
+  /** The values as prom-client reports them, pending increments included. */
+  get(): ReturnType<Counter<L>['get']>;
+}
+
+function hotCounter<L extends string>(opts: {
+  name: string;
+  help: string;
+  labelName: L;
+  registers: Registry[];
+}): HotCounter<L> {
+  const { labelName } = opts;
+  const pending = new Map<string, number>();
+  const counter = new Counter<L>({
+    name: opts.name,
+    help: opts.help,
+    labelNames: [labelName],
+    registers: opts.registers,
+    collect() {
+      for (const [value, n] of pending) this.inc({ [labelName]: value } as Record<L, string>, n);
+      pending.clear();
+    },
+  });
+  return {
+    inc(labels, value = 1) {
+      const key = labels[labelName];
+      pending.set(key, (pending.get(key) ?? 0) + value);
+    },
+    get: () => counter.get(),
+  };
+}
+
 export function createCoreMetrics(registry = new Registry()): CoreMetrics {
   const registers = [registry];
   let readPoolUtilization: (() => number) | undefined;
+  let readQueueDepth: (() => number) | undefined;
   // Process metrics (process_resident_memory_bytes, heap, event-loop lag, …) on the instance
   // registry: memory under load is part of what operators and the benchmark watch.
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    received: new Counter({
+    received: hotCounter({
       name: 'shadowtap_received_total',
       help: 'Exchanges received, by source',
-      labelNames: ['source'],
+      labelName: 'source',
       registers,
     }),
-    analyzed: new Counter({
+    analyzed: hotCounter({
       name: 'shadowtap_analyzed_total',
       help: 'Exchanges fully analysed, by source',
-      labelNames: ['source'],
+      labelName: 'source',
       registers,
     }),
-    shed: new Counter({
+    shed: hotCounter({
       name: 'shadowtap_shed_total',
       help: 'Exchanges dropped before analysis, by reason',
-      labelNames: ['reason'],
+      labelName: 'reason',
       registers,
     }),
-    rejected: new Counter({
+    rejected: hotCounter({
       name: 'shadowtap_rejected_total',
       help: 'Requests rejected as malformed, by reason',
-      labelNames: ['reason'],
+      labelName: 'reason',
       registers,
     }),
-    detections: new Counter({
+    detections: hotCounter({
       name: 'shadowtap_detections_total',
       help: 'Detections made, by attack type',
-      labelNames: ['attack_type'],
+      labelName: 'attack_type',
       registers,
     }),
-    anomalies: new Counter({
+    anomalies: hotCounter({
       name: 'shadowtap_anomalies_total',
       help: 'Decode limits and anomalies met, by code',
-      labelNames: ['code'],
+      labelName: 'code',
       registers,
     }),
     queueDepth: new Gauge({
       name: 'shadowtap_admission_queue_depth',
       help: 'Exchanges waiting for a worker',
       registers,
+      collect() {
+        if (readQueueDepth) this.set(readQueueDepth());
+      },
     }),
     poolUtilization: new Gauge({
       name: 'shadowtap_pool_utilization',
@@ -89,6 +134,9 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
     }),
     setPoolUtilizationSource(read) {
       readPoolUtilization = read;
+    },
+    setQueueDepthSource(read) {
+      readQueueDepth = read;
     },
   };
 }
