@@ -1,10 +1,12 @@
 /**
  * `npm run bench load`: shadowtap under a realistic mirrored mix, over HTTP/1.1 and h2c,
  * at its capacity and at 2× and 5× overload, next to nginx + ModSecurity v3 + OWASP CRS
- * PL1 analysing the same mix (when Debian's packages are installed).
+ * PL1 analysing the same mix (when Debian's packages are installed), and next to the floor:
+ * the same 5× load against a listener that only parses and answers (bench/floor-listener.ts).
  *
  * Everything runs on loopback, each party in its own process: shadowtap
- * (`node bin/shadowtap.js serve`, built with tsc first), the load generator (bench/load-gen.ts), nginx.
+ * (`node bin/shadowtap.js serve`, built with tsc first), the load generator (bench/load-gen.ts),
+ * the floor listener, nginx.
  * Numbers come from shadowtap's own /metrics (analysed/shed/received deltas, RSS) and from
  * the generator (response times of the shadow listener). Phase length: BENCH_PHASE_S
  * (default 4 s); the whole run stays around a minute.
@@ -250,6 +252,38 @@ async function phase(adminPort: number, spec: LoadSpec, serverPid?: number): Pro
   };
 }
 
+/** Starts bench/floor-listener.ts (the tsc build, like the server) in its own process. */
+async function startFloor(): Promise<{
+  pid: number | undefined;
+  h1Port: number;
+  h2cPort: number;
+  stop: () => Promise<void>;
+}> {
+  const [h1Port, h2cPort] = [await freePort(), await freePort()];
+  const entry = fileURLToPath(new URL('../dist/bench/floor-listener.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, String(h1Port), String(h2cPort)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('floor listener did not start')), 10000);
+    child.stdout.once('data', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.once('exit', () => reject(new Error('floor listener exited')));
+  });
+  return {
+    pid: child.pid,
+    h1Port,
+    h2cPort,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 
 function row(system: string, protocol: string, loadName: string, p: PhaseResult): Record<string, string | number> {
@@ -287,6 +321,8 @@ export default async function benchLoad(): Promise<BenchReport> {
   const perCpu: Record<string, number> = {};
   let worstP99At5x = 0;
   let maxRss = 0;
+  // The 5× phase's spec per protocol, replayed against the floor listener afterwards.
+  const fiveX: Array<{ name: string; spec: LoadSpec }> = [];
 
   const server = await startServer();
   try {
@@ -343,7 +379,9 @@ export default async function benchLoad(): Promise<BenchReport> {
       rows.push(row('shadowtap', name, `capacity (${capRate} req/s offered, analysed in full)`, cap));
       for (const factor of [2, 5]) {
         const rate = Math.max(100, Math.round(capRate * factor));
-        const p = await phase(server.adminPort, { ...base, connections: connectionsFor(rate), rate }, server.pid);
+        const spec: LoadSpec = { ...base, connections: connectionsFor(rate), rate };
+        if (factor === 5) fiveX.push({ name, spec });
+        const p = await phase(server.adminPort, spec, server.pid);
         rows.push(row('shadowtap', name, `${factor}× capacity`, p));
         maxRss = Math.max(maxRss, p.rssMax);
         if (factor === 5) worstP99At5x = Math.max(worstP99At5x, p.load.p99Ms);
@@ -355,6 +393,43 @@ export default async function benchLoad(): Promise<BenchReport> {
     }
   } finally {
     await server.stop();
+  }
+
+  // The floor: the same 5× load against a listener that only parses and answers.
+  const floorP99: string[] = [];
+  const floor = await startFloor();
+  try {
+    for (const { name, spec } of fiveX) {
+      const port = spec.protocol === 'h1' ? floor.h1Port : floor.h2cPort;
+      await runLoad({ ...spec, port, durationS: 2 });
+      const cpuBefore = mainThreadCpuS(floor.pid);
+      const load = await runLoad({ ...spec, port });
+      const cpuAfter = mainThreadCpuS(floor.pid);
+      floorP99.push(`${name} ${load.p99Ms} ms (${load.unsent} unsent)`);
+      rows.push({
+        system: 'floor: parse + 204, nothing else (bench/floor-listener.ts)',
+        protocol: name,
+        load: '5× capacity (same offered rate and connections)',
+        'offered req/s': load.offeredRate ?? '',
+        'answered req/s': load.achievedRate,
+        'analysed req/s': '',
+        'analysed per CPU-s': '',
+        shed: '',
+        'p50 ms': load.p50Ms,
+        'p99 ms': load.p99Ms,
+        'server loop lag p99 ms': '',
+        'listener CPU µs/request':
+          cpuBefore === undefined || cpuAfter === undefined
+            ? ''
+            : Math.round(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, load.completed)),
+        'unsent / late': `${load.unsent} / ${load.late}`,
+        'generator CPU %': load.generatorCpuPct,
+        'RSS MB': '',
+        accounted: `${load.completed} answered`,
+      });
+    }
+  } finally {
+    await floor.stop();
   }
 
   const missing = modsecurityMissing();
@@ -427,6 +502,7 @@ export default async function benchLoad(): Promise<BenchReport> {
   }
   notes.push(
     `Shadow listener p99 at 5× overload: ${worstP99At5x} ms (target < 5 ms: ${worstP99At5x < 5 ? 'met' : 'NOT met'}); max RSS ${mb(maxRss)} MB (target < 512 MB: ${mb(maxRss) < 512 ? 'met' : 'NOT met'}).`,
+    `Floor at the same 5× rates (a listener that only parses and answers 204: no capture, no admission, no analysis, no worker threads; same generator and connections): p99 ${floorP99.join(', ')}. What the machine, its kernel and the generator allow at that rate; shadowtap's p99 above it is shadowtap's own.`,
   );
   // Other work on the machine steals CPU from every party: say how busy it was.
   notes.push(
