@@ -14,10 +14,10 @@ function exchange(id: string): CapturedExchange {
 }
 
 /** A pool whose batches complete only when the test releases them. */
-function manualPool(capacity: number) {
+function manualPool(capacity: number, threads = 1) {
   const pending: Array<{ ids: string[]; resolve: (r: AnalysisResult[]) => void; reject: (e: Error) => void }> = [];
   const pool: DetectPool = {
-    threads: 1,
+    threads,
     capacity,
     run(batch) {
       const ids = decodeBatch(batch).map((e) => e.id);
@@ -47,6 +47,18 @@ async function counter(
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (≤ 2 s) until `done` holds; the assertions that follow say what was expected. */
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!(await done()) && Date.now() < deadline) await sleep(2);
+}
+
+async function yielding(metrics: ReturnType<typeof createCoreMetrics>): Promise<number> {
+  const text = await metrics.registry.getSingleMetricAsString('shadowtap_admission_yielding');
+  return Number(/ (\d+)$/m.exec(text)?.[1]);
+}
 
 describe('admission', () => {
   it('batches, bounds the queue, sheds with a reason and never waits', async () => {
@@ -123,6 +135,81 @@ describe('admission', () => {
     assert.ok(pending.length <= 1);
     assert.equal(adm.depth(), 0);
     assert.equal((await counter(metrics, 'analyzed')) + (await counter(metrics, 'shed')) + pending.length, 4);
+  });
+
+  it('gives the saturated listener a thread while it sheds, and takes it back when the listener has slack', async () => {
+    const { pool, pending, release } = manualPool(4, 2);
+    const metrics = createCoreMetrics();
+    let load = 0.95;
+    const config = resolveConfig({ admission: { queueSize: 4, batchSize: 1, batchWindowMs: 0 } }).admission;
+    assert.equal(config.yieldToListener, true, 'on by default');
+    const adm = createAdmission({
+      config,
+      pool,
+      metrics,
+      logger: silentLogger(),
+      onResult: () => {},
+      listenerLoad: () => load,
+      yieldWindowMs: 10,
+    });
+    // A busy listener alone is no reason to yield: nothing is being shed.
+    for (let i = 0; i < 8; i++) adm.submit(exchange(`a${i}`));
+    assert.equal(pending.length, 4);
+    await sleep(40);
+    assert.equal(await yielding(metrics), 0);
+
+    // Overload: the queue is full, every new request is shed, the listener is saturated.
+    let n = 0;
+    const overload = setInterval(() => adm.submit(exchange(`b${n++}`)), 2);
+    try {
+      await until(async () => (await yielding(metrics)) === 1);
+      assert.equal(await yielding(metrics), 1);
+      // The running batches complete: only threads - 1 = 1 batch goes out again.
+      while (pending.length > 0) release();
+      await tick();
+      assert.equal(pending.length, 1);
+      // The listener has slack again: every thread is back, and the queue drains into them.
+      load = 0.2;
+      await until(() => pending.length === 4);
+      assert.equal(pending.length, 4);
+      assert.equal(await yielding(metrics), 0);
+    } finally {
+      clearInterval(overload);
+    }
+    while (pending.length > 0) {
+      release();
+      await tick();
+    }
+    await adm.close(100);
+    assert.ok((await counter(metrics, 'shed', { reason: 'queue_full' })) > 0);
+  });
+
+  it('never yields with admission.yieldToListener false', async () => {
+    const { pool, pending, release } = manualPool(4, 2);
+    const metrics = createCoreMetrics();
+    const config = resolveConfig({
+      admission: { queueSize: 4, batchSize: 1, batchWindowMs: 0, yieldToListener: false },
+    }).admission;
+    const adm = createAdmission({
+      config,
+      pool,
+      metrics,
+      logger: silentLogger(),
+      onResult: () => {},
+      listenerLoad: () => 1,
+      yieldWindowMs: 5,
+    });
+    for (let i = 0; i < 20; i++) adm.submit(exchange(String(i)));
+    await sleep(30);
+    while (pending.length > 0) release();
+    await tick();
+    assert.equal(pending.length, 4);
+    assert.equal(await yielding(metrics), 0);
+    while (pending.length > 0) {
+      release();
+      await tick();
+    }
+    await adm.close(100);
   });
 
   it('a failed batch is counted as shed (worker_error), not lost silently', async () => {

@@ -6,6 +6,7 @@ import type { Pipeline, ShedReason, SubmitOptions, SubmitOutcome } from '../core
 import { decodeExchange, encodeExchange, packBatch } from './batch-codec.js';
 import { hasCheapSignal } from './cheap-signals.js';
 import type { DetectPool } from './detect-pool.js';
+import { eventLoopLoad } from './listener-load.js';
 
 /**
  * Called with every analysed exchange (publish stage). The exchange itself is unpacked only
@@ -37,12 +38,24 @@ interface Entry {
  * nor any socket ever holds work that admission does not count. `submit` is O(1) and never
  * waits: the shadow listener answers the mirror regardless of what happens here.
  */
+// Yielding to the listener (admission.yieldToListener): entered when, over one window,
+// admission shed work and the listener's event loop was busy ≥ YIELD_ENTER; left when a
+// window passes without shedding or with the loop busy < YIELD_LEAVE. The gap between the
+// two keeps a listener that just got its core back from flapping at every window.
+const YIELD_WINDOW_MS = 100;
+const YIELD_ENTER = 0.9;
+const YIELD_LEAVE = 0.5;
+
 export function createAdmission(opts: {
   config: Config['admission'];
   pool: DetectPool;
   metrics: CoreMetrics;
   logger: Logger;
   onResult: ResultHandler;
+  /** The listener thread's event-loop utilisation since the previous call (default: this thread's). */
+  listenerLoad?: () => number;
+  /** Tests: a shorter yield window. */
+  yieldWindowMs?: number;
 }): Admission {
   const { config, pool, metrics, logger, onResult } = opts;
   // Ring buffer: O(1) push/shift without Array#shift's copying on large queues.
@@ -57,10 +70,42 @@ export function createAdmission(opts: {
   // entries, so that large uploads cannot make queueSize × maxBodyBytes resident.
   let queuedBytes = 0;
   const idleWaiters: Array<() => void> = [];
+  // Overload sheds (queue_full, sampled_out) in the current yield window.
+  let overloadSheds = 0;
+  let yielding = false;
   metrics.setPoolUtilizationSource(() => pool.utilization());
   metrics.setQueueDepthSource(() => size);
+  metrics.setYieldingSource(() => (yielding ? 1 : 0));
+
+  // Under overload the listener and the detection threads want the same cores, and the
+  // scheduler shares them evenly: the listener, which must answer every mirrored request,
+  // then answers late, while the extra analysis it loses to only decides which requests
+  // admission sheds. So while admission is shedding and the listener's loop is saturated,
+  // batches go to one thread fewer, leaving the listener a core. Inside the process, unlike
+  // worker niceness, which also yields to every other process on the host.
+  const listenerLoad = opts.listenerLoad ?? eventLoopLoad();
+  const yieldTimer =
+    config.yieldToListener && pool.threads > 1
+      ? setInterval(() => {
+          const load = listenerLoad();
+          if (!yielding && overloadSheds > 0 && load >= YIELD_ENTER) {
+            yielding = true;
+            logger.debug({ load }, 'listener saturated while shedding: detection yields one thread');
+          } else if (yielding && (overloadSheds === 0 || load < YIELD_LEAVE)) {
+            yielding = false;
+            logger.debug({ load, overloadSheds }, 'detection back on every thread');
+            dispatch();
+          }
+          overloadSheds = 0;
+        }, opts.yieldWindowMs ?? YIELD_WINDOW_MS)
+      : undefined;
+  yieldTimer?.unref();
+  // Batches in flight: two per thread (detect-pool.ts), or one per thread but one while
+  // yielding (piscina hands a batch to an idle thread first, so N − 1 batches keep one idle).
+  const inFlightLimit = (): number => (yielding ? pool.threads - 1 : pool.capacity);
 
   const shed = (reason: ShedReason, waiter?: Entry['waiter']): SubmitOutcome => {
+    if (reason === 'queue_full' || reason === 'sampled_out') overloadSheds++;
     metrics.shed.inc({ reason });
     waiter?.(null);
     return { accepted: false, reason };
@@ -77,7 +122,7 @@ export function createAdmission(opts: {
   };
 
   const dispatch = (): void => {
-    while (inFlight < pool.capacity && size > 0) {
+    while (inFlight < inFlightLimit() && size > 0) {
       const batch: Entry[] = [];
       while (batch.length < config.batchSize && size > 0) batch.push(take()!);
       inFlight++;
@@ -178,6 +223,9 @@ export function createAdmission(opts: {
     depth: () => size,
     async close(timeoutMs) {
       closing = true;
+      clearInterval(yieldTimer);
+      // Draining gets every thread.
+      yielding = false;
       if (timer) clearTimeout(timer);
       timer = undefined;
       dispatch();

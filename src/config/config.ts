@@ -185,6 +185,14 @@ export const configSchema = z.strictObject({
        */
       workerNice: z.number().int().min(0).max(19).default(0),
       /**
+       * While admission sheds and the listener's event loop is saturated (≥ 90 % busy over
+       * 100 ms), detection runs on one thread fewer, so that the listener keeps a core to
+       * answer the mirror with; every thread again once shedding stops or the loop is < 50 %
+       * busy. Analysis under overload drops by up to one thread's share; answers stay fast.
+       * No effect with a single worker thread.
+       */
+      yieldToListener: z.boolean().default(true),
+      /**
        * Young-generation cap of each detection worker's V8 heap, MB. Under load V8 grows it to
        * 48 MB per worker; 16 held the benchmark's RSS about 50 MB lower at the same analysed
        * rate (docs/benchmark.md).

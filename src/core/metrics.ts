@@ -14,10 +14,13 @@ export interface CoreMetrics {
   detections: HotCounter<'attack_type'>;
   anomalies: HotCounter<'code'>;
   queueDepth: Gauge;
+  yielding: Gauge;
   poolUtilization: Gauge;
   analysisSeconds: Histogram;
   /** Where shadowtap_admission_queue_depth is read from at scrape time (set per admit, it was per-request work). */
   setQueueDepthSource(read: () => number): void;
+  /** Where shadowtap_admission_yielding is read from at scrape time. */
+  setYieldingSource(read: () => number): void;
   /**
    * Where shadowtap_pool_utilization is read from at scrape time. Piscina computes its
    * utilisation from run-time histograms (mean, stddev, percentiles): called per batch it was
@@ -69,6 +72,7 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
   const registers = [registry];
   let readPoolUtilization: (() => number) | undefined;
   let readQueueDepth: (() => number) | undefined;
+  let readYielding: (() => number) | undefined;
   // Process metrics (process_resident_memory_bytes, heap, event-loop lag, …) on the instance
   // registry: memory under load is part of what operators and the benchmark watch.
   collectDefaultMetrics({ register: registry });
@@ -118,6 +122,14 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
         if (readQueueDepth) this.set(readQueueDepth());
       },
     }),
+    yielding: new Gauge({
+      name: 'shadowtap_admission_yielding',
+      help: '1 while detection runs on one thread fewer so that the saturated listener gets a core (admission.yieldToListener)',
+      registers,
+      collect() {
+        if (readYielding) this.set(readYielding());
+      },
+    }),
     poolUtilization: new Gauge({
       name: 'shadowtap_pool_utilization',
       help: 'Worker pool utilisation (0..1)',
@@ -137,6 +149,9 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
     },
     setQueueDepthSource(read) {
       readQueueDepth = read;
+    },
+    setYieldingSource(read) {
+      readYielding = read;
     },
   };
 }
