@@ -278,6 +278,34 @@ describe('dedicated h2c port (shadow.h2cPort)', () => {
     sub.close();
   });
 
+  it("without forwarding headers the client IP is the h2c peer's, on either port; answers carry no Date", async () => {
+    const sub = subscribe(app.ports.grpc);
+    await waitForSubscribers(app, 1);
+    for (const [port, id] of [
+      [app.ports.shadowH2c!, 'peer-h2c-port'],
+      [app.ports.shadow, 'peer-shared-port'],
+    ] as const) {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const req = session.request({
+          ':path': `/search?q=${encodeURIComponent("x' OR 1=1--")}`,
+          ':authority': 'api.example.com',
+          'x-request-id': id,
+        });
+        req.on('response', resolve);
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+      session.close();
+      assert.equal(headers[':status'], 204);
+      assert.equal(headers.date, undefined, 'the proxy discards shadow answers: no Date header is built');
+      await sub.until(() => sub.detections().some((d) => d.requestId === id));
+      assert.equal(sub.detections().find((d) => d.requestId === id)!.clientIp, '127.0.0.1');
+    }
+    sub.close();
+  });
+
   it('many concurrent streams on one session: all answered, all counted, only the attacks detected', async () => {
     const sub = subscribe(app.ports.grpc);
     await waitForSubscribers(app, 1);

@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { CoreMetrics } from '../core/metrics.js';
 import type { HeaderList } from '../core/model.js';
 import type { Pipeline } from '../core/pipeline.js';
-import { createCapture, isProbe, type CaptureContext } from './request-capture.js';
+import { createCapture, isProbe, type CaptureContext, type RequestCapture } from './request-capture.js';
 import { serveHttp1, type Http1Connection, type Http1Context } from './shadow-http1.js';
 
 /** Bound ports of the shadow listener. */
@@ -30,6 +30,28 @@ export interface ShadowListener {
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+
+const kCapture = Symbol('shadowtap.capture');
+const kPeer = Symbol('shadowtap.peer');
+/** An h2c stream with its capture attached. */
+type CapturedStream = http2.ServerHttp2Stream & { [kCapture]?: RequestCapture };
+/** An h2c session with its peer address read once. */
+type SessionWithPeer = http2.ServerHttp2Session & { [kPeer]?: string | undefined };
+
+// respond() honours sendDate like response.sendDate (lib/internal/http2/core.js
+// processHeaders), though @types/node lists only endStream and waitForTrailers.
+const NO_DATE_END_STREAM = { endStream: true, sendDate: false } as http2.ServerStreamResponseOptions;
+
+// Shared stream listeners (`this` is the stream): end() runs once, whichever comes first.
+function onStreamData(this: CapturedStream, chunk: Buffer): void {
+  this[kCapture]?.push(chunk);
+}
+function onStreamEnd(this: CapturedStream): void {
+  this[kCapture]?.end(true);
+}
+function onStreamBreak(this: CapturedStream): void {
+  this[kCapture]?.end(false);
+}
 
 /** Header list from Node's rawHeaders: names lower-cased, order and duplicates kept, pseudo-headers dropped. */
 function headerList(raw: string[]): HeaderList {
@@ -70,8 +92,6 @@ function replayingDuplex(socket: Socket, head: Buffer): Duplex {
   });
   socket.on('end', () => duplex.push(null));
   socket.on('close', () => duplex.destroy());
-  // The client-address fallback reads remoteAddress from the request's socket.
-  Object.defineProperty(duplex, 'remoteAddress', { get: () => socket.remoteAddress });
   return duplex;
 }
 
@@ -121,15 +141,18 @@ export function createShadowListener(opts: {
 
   // HTTP/2 through the core 'stream' API rather than the request/response compatibility
   // layer, which builds two more objects and a header map per stream: h2c requests cost the
-  // listener markedly more than HTTP/1.1 ones with it.
+  // listener markedly more than HTTP/1.1 ones with it. Per stream, the capture rides on the
+  // stream object and the four listeners are shared functions (no closures), the peer address
+  // is read once per session (session.socket is a Proxy), and the answer carries no Date
+  // header (the proxy discards shadow answers; building and HPACK-coding it was per-stream work).
   const onStream = (
-    stream: http2.ServerHttp2Stream,
+    stream: CapturedStream,
     headers: http2.IncomingHttpHeaders,
     _flags: number,
     rawHeaders: string[],
   ): void => {
     const target = headers[':path'] ?? '/';
-    const capture = createCapture(
+    stream[kCapture] = createCapture(
       captureContext,
       {
         headers: headerList(rawHeaders),
@@ -138,18 +161,20 @@ export function createShadowListener(opts: {
         httpVersion: '2.0',
         authority: headers[':authority'] ?? headers.host ?? '',
         requestId: headers['x-request-id'] as string | undefined,
-        remoteAddress: stream.session?.socket?.remoteAddress,
+        remoteAddress: (stream.session as SessionWithPeer | undefined)?.[kPeer],
         probe: isProbe(headers['x-shadowtap-health-check'] !== undefined, target),
       },
       Date.now(),
       (status) => {
-        if (!stream.destroyed && !stream.headersSent) stream.respond({ ':status': status }, { endStream: true });
+        if (!stream.destroyed && !stream.headersSent) {
+          stream.respond({ ':status': status }, NO_DATE_END_STREAM);
+        }
       },
     );
-    stream.on('data', (chunk: Buffer) => capture.push(chunk));
-    stream.on('end', () => capture.end(true));
-    stream.on('close', () => capture.end(false));
-    stream.on('error', () => capture.end(false));
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamBreak);
+    stream.on('error', onStreamBreak);
   };
 
   const h2 = http2.createServer({
@@ -158,7 +183,10 @@ export function createShadowListener(opts: {
   });
   h2.on('stream', onStream);
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on('session', (session: http2.ServerHttp2Session) => {
+  // Set only while the shared port hands a peeked h2c connection over (below).
+  let handedOverPeer: string | undefined;
+  h2.on('session', (session: SessionWithPeer) => {
+    session[kPeer] = handedOverPeer ?? session.socket?.remoteAddress;
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
@@ -197,7 +225,12 @@ export function createShadowListener(opts: {
       socket.off('data', onData);
       socket.setTimeout(0);
       if (isPrefix) {
+        // The session is created, and 'session' emitted, synchronously inside this emit. Its
+        // socket is then Node's JS wrapper around the Duplex, which has no peer address: the
+        // 'session' handler takes it from here.
+        handedOverPeer = socket.remoteAddress;
         h2.emit('connection', replayingDuplex(socket, head));
+        handedOverPeer = undefined;
       } else {
         const connection = serveHttp1(socket, head, h1Context);
         h1Connections.add(connection);
