@@ -42,6 +42,10 @@ const NAMED = new Map<string, string>(
     vert: '|',
     ast: '*',
     Hat: '^',
+    // HTML5 maps these to U+2010; folded to the ASCII hyphen, the character they stand in for
+    // in an evasion (`&dash;&dash;` for an SQL comment).
+    hyphen: '-',
+    dash: '-',
     Tab: '\t',
     NewLine: '\n',
     newline: '\n',
@@ -88,6 +92,10 @@ export function decodeHtmlEntities(s: string): string {
       j++;
       const hex = s.charCodeAt(j) === 120 || s.charCodeAt(j) === 88;
       if (hex) j++;
+      // Leading zeros are allowed in any number (browsers accept them: an evasion) and do
+      // not count towards the digit cap.
+      const digitsFrom = j;
+      while (s.charCodeAt(j) === 48 /* 0 */) j++;
       const start = j;
       let cp = 0;
       while (j < s.length && j - start < 16) {
@@ -97,7 +105,7 @@ export function decodeHtmlEntities(s: string): string {
         cp = cp * (hex ? 16 : 10) + d;
         j++;
       }
-      if (j > start) {
+      if (j > digitsFrom) {
         decoded = cp > 0 && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
         if (s.charCodeAt(j) === 59 /* ; */) j++;
       }

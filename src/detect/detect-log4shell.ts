@@ -1,6 +1,7 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
 import { hitCollector, percentDecodeOnce, type Rule } from './detect-kit.js';
-import { htmlEntityDecode, unicodeEscapeDecode } from './normalize.js';
+import { decodeHtmlEntities } from '../decode/decode-escapes.js';
+import { unicodeEscapeDecode } from './normalize.js';
 
 /*
  * Log4Shell (CVE-2021-44228) and Log4j lookups. Rather than matching `jndi` spelled in a
@@ -58,7 +59,7 @@ export function unmaskLookups(value: string): string {
     let next = percentDecodeOnce(cur);
     next = unicodeEscapeDecode(next);
     // `&lbrace`/`&rbrace` (HTML5 names) and the `;`-less forms Log4Shell payloads used.
-    next = htmlEntityDecode(
+    next = decodeHtmlEntities(
       next.replace(/&(?:(lbrace|lcub)|(rbrace|rcub)|(dollar));?/gi, (_m, l, r) =>
         l ? '&lcub;' : r ? '&rcub;' : '&dollar;',
       ),

@@ -1,6 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
 import { hitCollector, percentDecodeDeep, type Rule } from './detect-kit.js';
-import { htmlEntityDecode } from './normalize.js';
+import { decodeHtmlEntities } from '../decode/decode-escapes.js';
 
 /*
  * Server-side includes (Apache/IIS/nginx SSI `<!--#exec cmd=…-->`) and Edge Side Includes
@@ -27,7 +27,7 @@ export const ssiDetector: Detector = {
     if (raw.length < 8 || !/<|%3c|&lt;|&#/i.test(raw)) return [];
     let s = raw.length > 32768 ? raw.slice(0, 32768) : raw;
     if (s.includes('%')) s = percentDecodeDeep(s, 2).value;
-    if (s.includes('&')) s = htmlEntityDecode(s);
+    if (s.includes('&')) s = decodeHtmlEntities(s);
     const c = hitCollector(ctx);
     const m = SSI.exec(s);
     if (m) {

@@ -1,6 +1,6 @@
 import type { DetectContext, Detector, Hit, Point } from '../core/model.js';
 import { hitCollector, percentDecodeDeep, type Rule } from './detect-kit.js';
-import { htmlEntityDecode } from './normalize.js';
+import { decodeHtmlEntities } from '../decode/decode-escapes.js';
 
 /*
  * Server-side template injection and expression-language injection.
@@ -166,7 +166,7 @@ const EL_GADGETS: Array<{ re: RegExp; reason: string }> = [
 ];
 
 function judgeRegion(r: Region, add: ReturnType<typeof hitCollector>['add'], text: string): void {
-  const content = htmlEntityDecode(r.content);
+  const content = decodeHtmlEntities(r.content);
   const frag = text.slice(Math.max(0, r.index - 10), r.index + r.length + 10);
   if (r.open === '{%' || r.open === '<%') {
     const output = r.open === '<%' && /^\s*=/.test(text.slice(r.index + 2));
@@ -220,7 +220,7 @@ export const sstiDetector: Detector = {
     const c = hitCollector(ctx);
     let text = v.length > 32768 ? v.slice(0, 32768) : v;
     if (/%[0-9a-f]{2}/i.test(text)) text = percentDecodeDeep(text, 2).value;
-    if (text.includes('&')) text = htmlEntityDecode(text);
+    if (text.includes('&')) text = decodeHtmlEntities(text);
     for (const r of regions(text)) {
       if (performance.now() > ctx.deadline) break;
       judgeRegion(r, c.add, text);

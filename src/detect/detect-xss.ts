@@ -4,13 +4,8 @@ import { tokenizeHtml, type HtmlAttribute, type HtmlTag, type HtmlToken } from '
 import { CALL_SINKS, findSinks, jsInjection, lexJs, mayReachSink } from './js-context.js';
 import { jsfuckAtom } from './xss-jsfuck-atom.js';
 import { taggedTemplateCall } from './xss-tagged-call.js';
-import {
-  foldFullWidth,
-  htmlEntityDecode,
-  percentDecode,
-  stripBlockComments,
-  unicodeEscapeDecode,
-} from './normalize.js';
+import { decodeHtmlEntities } from '../decode/decode-escapes.js';
+import { foldFullWidth, percentDecode, stripBlockComments, unicodeEscapeDecode } from './normalize.js';
 import type { GrammarRule as Rule, RuleCandidate as Candidate } from './detect-util.js';
 
 /**
@@ -104,7 +99,7 @@ const EVENT_NAME =
 /** Normalises a URL attribute value the way a browser reads its scheme. */
 function schemeOf(raw: string): string {
   // Entities decoded, then every control char and whitespace dropped (`jav&#x09;ascript:`).
-  return htmlEntityDecode(raw.slice(0, 512))
+  return decodeHtmlEntities(raw.slice(0, 512))
     .replace(/[\u0000-\u0020\u007f-\u00a0\u200b\u2028\u2029\ufeff]/g, '')
     .replace(/\\/g, '')
     .toLowerCase()
@@ -187,7 +182,7 @@ function inspectAttribute(tok: HtmlTag, attr: HtmlAttribute, deadline: number, d
   const span = { from: attr.pos, to: Math.min(tok.end, attr.pos + attr.name.length + attr.value.length + 3) };
   const name = attr.name.replace(/^[^a-z]+/, '');
   if (name.startsWith('on') && name.length > 2) {
-    const js = attr.hasValue ? jsLike(htmlEntityDecode(attr.value), deadline) : 0;
+    const js = attr.hasValue ? jsLike(decodeHtmlEntities(attr.value), deadline) : 0;
     const known = EVENT_NAME.test(name);
     const conf = attr.hasValue ? (known ? 0.9 : 0.8) + (js >= 0.6 ? 0.05 : 0) : tok.closed ? 0.55 : 0.6;
     out.push({ rule: RULES.handler, confidence: conf, ...span });
@@ -200,11 +195,11 @@ function inspectAttribute(tok: HtmlTag, attr: HtmlAttribute, deadline: number, d
   }
   if (name === 'srcdoc' && depth === 0) {
     const inner: Candidate[] = [];
-    const decoded = htmlEntityDecode(attr.value);
+    const decoded = decodeHtmlEntities(attr.value);
     inspectTags(tokenizeHtml(decoded, deadline, 256), decoded, deadline, 1, inner);
     out.push({ rule: RULES.embed, confidence: inner.length > 0 ? 0.95 : 0.6, ...span });
   }
-  if (name === 'style' && CSS_VECTOR.test(htmlEntityDecode(attr.value)))
+  if (name === 'style' && CSS_VECTOR.test(decodeHtmlEntities(attr.value)))
     out.push({ rule: RULES.css, confidence: 0.85, ...span });
 }
 
@@ -307,7 +302,7 @@ function evaluate(value: string, deadline: number): Candidate[] {
   const scheme = schemeOf(trimmed);
   if (SCRIPT_SCHEME.test(scheme)) {
     const colon = value.indexOf(':');
-    const body = htmlEntityDecode(value.slice(colon + 1));
+    const body = decodeHtmlEntities(value.slice(colon + 1));
     // A scheme spelled with entities or control characters is obfuscated on purpose.
     const obfuscated = !/^(?:java|vb|live|mocha)script:|^data:/i.test(trimmed);
     const js = obfuscated ? 0.8 : scheme.startsWith('data:') ? 0.6 : jsLike(body, deadline);
@@ -385,7 +380,7 @@ function variants(value: string): Array<[string, number]> {
   // `\';alert(1)//`: aimed at apps that escape quotes with a backslash (which then escapes ours).
   if (/\\['"]/.test(value)) add(value.replace(/\\(['"])/g, '$1'), 0.05);
   // Entity-encoded markup is inert in HTML text; only a second decoding (by the app) revives it.
-  if (/&(?:lt|gt|#0*60|#x0*3c|quot);?/i.test(value)) add(htmlEntityDecode(value), 0.15);
+  if (/&(?:lt|gt|#0*60|#x0*3c|quot);?/i.test(value)) add(decodeHtmlEntities(value), 0.15);
   // UTF-7 (`+ADw-script+AD4-`) and half-width high-bit forms (`\u00bcscript\u00be`) that
   // legacy decoders fold to `<` and `>`.
   if (/\+AD[w4]-/.test(value))

@@ -6,6 +6,8 @@
  * the input and returns the input itself when there is nothing to undo (cheap to call).
  */
 
+import { decodeHtmlEntities } from '../decode/decode-escapes.js';
+
 const PERCENT = /%(?:[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})/;
 
 /** Decodes `%XX` (as UTF-8 where valid, else Latin-1) and IIS-style `%uXXXX`; invalid escapes stay. */
@@ -22,59 +24,6 @@ export function percentDecode(input: string): string {
 /** True when a value still carries percent-escapes (e.g. double encoding). */
 export function hasPercentEscapes(input: string): boolean {
   return PERCENT.test(input);
-}
-
-const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  lt: '<',
-  gt: '>',
-  amp: '&',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00a0',
-  colon: ':',
-  lpar: '(',
-  rpar: ')',
-  sol: '/',
-  bsol: '\\',
-  tab: '\t',
-  newline: '\n',
-  semi: ';',
-  comma: ',',
-  period: '.',
-  excl: '!',
-  quest: '?',
-  equals: '=',
-  plus: '+',
-  num: '#',
-  grave: '`',
-  lsqb: '[',
-  rsqb: ']',
-  lcub: '{',
-  rcub: '}',
-  verbar: '|',
-  percnt: '%',
-  dollar: '$',
-  ast: '*',
-  lowbar: '_',
-  hyphen: '-',
-  dash: '-',
-};
-
-/**
- * Decodes HTML character references the way a browser does in attribute values and text:
- * decimal/hex references with or without the trailing `;` and leading zeros, and the named
- * references attackers use (`&colon;`, `&lpar;`, `&Tab;` …).
- */
-export function htmlEntityDecode(input: string): string {
-  if (!input.includes('&')) return input;
-  return input.replace(/&(?:#[xX]0*([0-9a-fA-F]{1,6});?|#0*([0-9]{1,7});?|([A-Za-z]{2,8});)/g, (m, hex, dec, name) => {
-    if (hex !== undefined || dec !== undefined) {
-      const cp = hex !== undefined ? parseInt(hex as string, 16) : parseInt(dec as string, 10);
-      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-    }
-    const v = NAMED_ENTITIES[(name as string).toLowerCase()];
-    return v ?? m;
-  });
 }
 
 /** Decodes `\uXXXX`, `\u{X…}`, `\xXX` and octal `\NNN` escapes (JS, Python, shell `$'…'`). */
@@ -113,7 +62,7 @@ export function stripBlockComments(input: string): string {
 export function deepNormalize(input: string): string {
   let out = input;
   for (let round = 0; round < 3; round++) {
-    const next = foldFullWidth(unicodeEscapeDecode(htmlEntityDecode(percentDecode(out))));
+    const next = foldFullWidth(unicodeEscapeDecode(decodeHtmlEntities(percentDecode(out))));
     if (next === out) break;
     out = next;
   }
