@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DetectContext, Point } from '../src/core/model.js';
 import { codeInjectionDetector } from '../src/detect/detect-code-injection.js';
+import { itFlagsAndSpares } from './helpers/detect-point.js';
 
 function inspect(value: string) {
   const ctx: DetectContext = {
@@ -44,24 +45,7 @@ const BENIGN = [
 ];
 
 describe('code injection detector', () => {
-  for (const [payload, rule] of ATTACKS) {
-    it(`flags ${JSON.stringify(payload)}`, () => {
-      const hits = inspect(payload);
-      assert.ok(
-        hits.some((h) => h.ruleId === rule),
-        `rules: ${hits.map((h) => h.ruleId).join(',')}`,
-      );
-      for (const h of hits) assert.equal(h.attackType, 'code_injection');
-    });
-  }
-  for (const text of BENIGN) {
-    it(`does not flag ${JSON.stringify(text)}`, () => {
-      assert.deepEqual(
-        inspect(text).map((h) => `${h.ruleId} ${h.fragment}`),
-        [],
-      );
-    });
-  }
+  itFlagsAndSpares({ attackType: 'code_injection', inspect: (v) => inspect(v), attacks: ATTACKS, benign: BENIGN });
   it('survives adversarial input', () => {
     assert.ok(Array.isArray(inspect('('.repeat(1 << 20))));
     assert.ok(Array.isArray(inspect('<?'.repeat(200_000))));

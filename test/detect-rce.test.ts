@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
+import type { Sensitivity } from '../src/core/model.js';
 import { binaryName, binaryTier, namesKnownBinary, rceDetector } from '../src/detect/detect-rce.js';
 import { tokenizeShell } from '../src/detect/shell-tokenizer.js';
+import { inspectValue, itFlagsAndSpares } from './helpers/detect-point.js';
 
 function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
-  const ctx: DetectContext = {
-    sensitivity,
-    deadline: Number.POSITIVE_INFINITY,
-    request: { method: 'GET', host: 'h', path: '/', normalizedPath: '/', headers: [], points: [], anomalies: [] },
-  };
-  const point: Point = { location, value, chain: [], kind: 'value' };
-  return rceDetector.inspectPoint!(point, ctx);
+  return inspectValue(rceDetector, value, { sensitivity, location, chain: [] });
 }
 
 const ATTACKS: Array<[string, string]> = [
@@ -151,26 +146,7 @@ describe('rce detector', () => {
       assert.deepEqual(inspect(value, 'high'), [], value);
     }
   });
-  for (const [payload, rule] of ATTACKS) {
-    it(`flags ${JSON.stringify(payload)}`, () => {
-      const hits = inspect(payload);
-      assert.ok(hits.length > 0, 'no hit');
-      if (rule)
-        assert.ok(
-          hits.some((h) => h.ruleId === rule),
-          `rules: ${hits.map((h) => h.ruleId).join(',')}`,
-        );
-      for (const h of hits) assert.equal(h.attackType, 'rce');
-    });
-  }
-  for (const text of BENIGN) {
-    it(`does not flag ${JSON.stringify(text)}`, () => {
-      assert.deepEqual(
-        inspect(text).map((h) => `${h.ruleId} ${h.fragment}`),
-        [],
-      );
-    });
-  }
+  itFlagsAndSpares({ attackType: 'rce', inspect: (v) => inspect(v), attacks: ATTACKS, benign: BENIGN });
   it('survives adversarial input', () => {
     assert.ok(Array.isArray(inspect(';'.repeat(1 << 20))));
     assert.ok(Array.isArray(inspect('$('.repeat(100_000))));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
 import { sqliDetector } from '../src/detect/detect-sqli.js';
+import { itFlagsAndSpares } from './helpers/detect-point.js';
 
 function ctx(sensitivity: Sensitivity = 'default'): DetectContext {
   return {
@@ -141,30 +142,7 @@ const BENIGN = [
 ];
 
 describe('sqli detector', () => {
-  for (const [payload, rule] of ATTACKS) {
-    it(`flags ${payload}`, () => {
-      const hits = inspect(payload);
-      assert.ok(hits.length > 0, 'no hit');
-      if (rule)
-        assert.ok(
-          hits.some((h) => h.ruleId === rule),
-          `rules: ${hits.map((h) => h.ruleId).join(',')}`,
-        );
-      for (const h of hits) {
-        assert.equal(h.attackType, 'sqli');
-        assert.ok(h.confidence > 0 && h.confidence <= 1);
-        assert.ok(h.fragment.length > 0);
-      }
-    });
-  }
-  for (const text of BENIGN) {
-    it(`does not flag ${text}`, () => {
-      assert.deepEqual(
-        inspect(text).map((h) => h.ruleId),
-        [],
-      );
-    });
-  }
+  itFlagsAndSpares({ attackType: 'sqli', inspect: (v) => inspect(v), attacks: ATTACKS, benign: BENIGN });
   it('sensitivity moves the bar', () => {
     // A bare column comparison after OR is plausible SQL but weak evidence.
     const v = "x' or name='bob";

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DetectContext, Point, Sensitivity } from '../src/core/model.js';
+import type { Sensitivity } from '../src/core/model.js';
 import { xssDetector } from '../src/detect/detect-xss.js';
 import { tokenizeHtml } from '../src/detect/html-tokenizer.js';
 import fc from 'fast-check';
 import { findSinks, jsInjection, lexJs, mayReachSink } from '../src/detect/js-context.js';
+import { inspectValue, itFlagsAndSpares } from './helpers/detect-point.js';
 
 function inspect(value: string, sensitivity: Sensitivity = 'default', location = 'query.q') {
-  const ctx: DetectContext = {
-    sensitivity,
-    deadline: Number.POSITIVE_INFINITY,
-    request: { method: 'GET', host: 'h', path: '/', normalizedPath: '/', headers: [], points: [], anomalies: [] },
-  };
-  const point: Point = { location, value, chain: [], kind: 'value' };
-  return xssDetector.inspectPoint!(point, ctx);
+  return inspectValue(xssDetector, value, { sensitivity, location, chain: [] });
 }
 
 const ATTACKS: Array<[string, string]> = [
@@ -76,25 +71,7 @@ describe('xss detector', () => {
     }
     assert.deepEqual(inspect('session=abc; theme=dark; consent=1', 'high'), []);
   });
-  for (const [payload, rule] of ATTACKS) {
-    it(`flags ${payload}`, () => {
-      const hits = inspect(payload);
-      assert.ok(hits.length > 0, 'no hit');
-      assert.ok(
-        hits.some((h) => h.ruleId === rule),
-        `rules: ${hits.map((h) => h.ruleId).join(',')}`,
-      );
-      for (const h of hits) assert.equal(h.attackType, 'xss');
-    });
-  }
-  for (const text of BENIGN) {
-    it(`does not flag ${JSON.stringify(text)}`, () => {
-      assert.deepEqual(
-        inspect(text).map((h) => `${h.ruleId} ${h.fragment}`),
-        [],
-      );
-    });
-  }
+  itFlagsAndSpares({ attackType: 'xss', inspect: (v) => inspect(v), attacks: ATTACKS, benign: BENIGN });
   it('markdown code is reported only at high sensitivity', () => {
     const v = '```html\n<button onclick="save()">Save</button>\n```';
     assert.equal(inspect(v).length, 0);
