@@ -28,18 +28,18 @@ describe('shadowtap gen-envoy', () => {
     assert.match(c.out(), /--shadow-h2c-port N/);
   });
 
-  it('--shadow-h2c-port: the HTTP/2 mirror cluster targets it, --shadow-protocol http1 the shared port', async () => {
-    const h2 = capture();
-    assert.equal(await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001'], h2.io), 0);
-    assert.match(h2.out(), /port_value: 7001\n/);
-    assert.doesNotMatch(h2.out(), /port_value: 7000\n/);
+  it('the HTTP/1.1 mirror cluster targets --shadow-port, --shadow-protocol http2 the --shadow-h2c-port', async () => {
     const h1 = capture();
-    assert.equal(
-      await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001', '--shadow-protocol', 'http1'], h1.io),
-      0,
-    );
+    assert.equal(await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001'], h1.io), 0);
     assert.match(h1.out(), /port_value: 7000\n/);
     assert.doesNotMatch(h1.out(), /port_value: 7001\n/);
+    const h2 = capture();
+    assert.equal(
+      await runGenEnvoy(['--shadow-port', '7000', '--shadow-h2c-port', '7001', '--shadow-protocol', 'http2'], h2.io),
+      0,
+    );
+    assert.match(h2.out(), /port_value: 7001\n/);
+    assert.doesNotMatch(h2.out(), /port_value: 7000\n/);
     const bad = capture();
     assert.equal(await runGenEnvoy(['--shadow-h2c-port', 'x'], bad.io), 2);
     assert.match(bad.err(), /--shadow-h2c-port must be a number/);

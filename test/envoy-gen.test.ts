@@ -55,7 +55,7 @@ function checkNginxStructure(text: string): void {
 }
 
 describe('gen-envoy: clusters and mirror policy', () => {
-  it('defaults: one HTTP/2 mirror cluster to the h2c port 127.0.0.1:8081 with production settings', () => {
+  it('defaults: one HTTP/1.1 mirror cluster to the shared port 127.0.0.1:8080 with production settings', () => {
     const s = snippetOf({});
     assert.deepEqual(Object.keys(s), ['clusters', 'request_mirror_policies']);
     assert.equal(s.clusters.length, 1);
@@ -66,18 +66,18 @@ describe('gen-envoy: clusters and mirror policy', () => {
     assert.equal(c.connect_timeout, '0.25s');
     assert.deepEqual(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, {
       address: '127.0.0.1',
-      port_value: 8081,
+      port_value: 8080,
     });
-    // Probes go to the traffic port itself (h2c): no separate health check port.
+    // Probes go to the traffic port itself: no separate health check port.
     assert.equal(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.health_check_config, undefined);
     const proto = c.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
-    assert.ok(proto.explicit_http_config.http2_protocol_options);
+    assert.deepEqual(proto.explicit_http_config, { http_protocol_options: {} });
     const cb = c.circuit_breakers.thresholds[0];
     assert.equal(cb.max_pending_requests, 16);
     assert.equal(cb.max_requests, 1024);
     assert.equal(cb.max_retries, 0);
     assert.equal(c.health_checks[0].http_health_check.path, '/readyz');
-    assert.equal(c.health_checks[0].http_health_check.codec_client_type, 'HTTP2');
+    assert.equal(c.health_checks[0].http_health_check.codec_client_type, 'HTTP1');
     assert.deepEqual(c.health_checks[0].http_health_check.expected_statuses, [{ start: 200, end: 300 }]);
     assert.ok(c.outlier_detection.consecutive_gateway_failure > 0);
     assert.equal(c.common_lb_config.healthy_panic_threshold.value, 0);
@@ -151,14 +151,18 @@ describe('gen-envoy: clusters and mirror policy', () => {
     const endpoint = (x: Cfg) => x.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
     assert.equal(endpoint(c).address.socket_address.port_value, 8080);
     assert.equal(endpoint(c).health_check_config, undefined);
-    const h2 = snippetOf({ shadowPort: 7000, shadowH2cPort: 7001 }).clusters[0];
+    const h2 = snippetOf({ shadowProtocol: 'http2', shadowPort: 7000, shadowH2cPort: 7001 }).clusters[0];
+    assert.ok(
+      h2.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config
+        .http2_protocol_options,
+    );
     assert.equal(endpoint(h2).address.socket_address.port_value, 7001);
     assert.equal(endpoint(h2).health_check_config, undefined);
     assert.equal(h2.health_checks[0].http_health_check.codec_client_type, 'HTTP2');
     const h1 = snippetOf({ shadowProtocol: 'http1', shadowPort: 7000, shadowH2cPort: 7001 }).clusters[0];
     assert.equal(endpoint(h1).address.socket_address.port_value, 7000);
     // shadow.h2cPort disabled on the server: HTTP/2 copies can still use the shared port.
-    const shared = snippetOf({ shadowPort: 7000, shadowH2cPort: 7000 }).clusters[0];
+    const shared = snippetOf({ shadowProtocol: 'http2', shadowPort: 7000, shadowH2cPort: 7000 }).clusters[0];
     assert.equal(endpoint(shared).address.socket_address.port_value, 7000);
     assert.throws(() => resolveGenOptions({ shadowH2cPort: 0 }), /shadow h2c port must be a port/);
   });
@@ -189,12 +193,13 @@ describe('gen-envoy: ext_proc', () => {
         s.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value,
         50051,
       );
-      // The gRPC port serves no /readyz: health checks (HTTP/2) go to the h2c port of the same replica.
+      // The gRPC port serves no /readyz: health checks go to the shadow port of the same replica,
+      // in the mirror protocol (HTTP/1.1 to the shared port by default).
       assert.equal(
         s.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.health_check_config.port_value,
-        8081,
+        8080,
       );
-      assert.equal(s.clusters[0].health_checks[0].http_health_check.codec_client_type, 'HTTP2');
+      assert.equal(s.clusters[0].health_checks[0].http_health_check.codec_client_type, 'HTTP1');
       const f = s.http_filters[0];
       assert.equal(f.name, 'envoy.filters.http.ext_proc');
       assert.equal(f.typed_config.grpc_service.envoy_grpc.cluster_name, 'shadowtap_ext_proc');
@@ -412,11 +417,12 @@ describe('gen-envoy: rendered outputs', () => {
     const [vs, dr, ef] = docs;
     assert.deepEqual(vs.spec.hosts, ['my-app.default.svc.cluster.local']);
     assert.deepEqual(vs.spec.http[0].match, [{ uri: { prefix: '/api' } }]);
-    assert.deepEqual(vs.spec.http[0].mirror, { host: 'shadowtap.shadowtap.svc.cluster.local', port: { number: 8081 } });
+    assert.deepEqual(vs.spec.http[0].mirror, { host: 'shadowtap.shadowtap.svc.cluster.local', port: { number: 8080 } });
     assert.deepEqual(vs.spec.http[0].mirrorPercentage, { value: 10 });
     assert.equal(vs.spec.http[1].mirror, undefined);
     assert.equal(dr.spec.host, 'shadowtap.shadowtap.svc.cluster.local');
-    assert.equal(dr.spec.trafficPolicy.connectionPool.http.h2UpgradePolicy, 'UPGRADE');
+    // HTTP/1.1 to the shared port by default; h2c (--shadow-protocol http2) asks the sidecar to upgrade.
+    assert.equal(dr.spec.trafficPolicy.connectionPool.http.h2UpgradePolicy, undefined);
     assert.equal(dr.spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests, 16);
     const patch = ef.spec.configPatches[0];
     assert.equal(patch.applyTo, 'HTTP_FILTER');
@@ -460,7 +466,7 @@ describe('gen-envoy: rendered outputs', () => {
     const rule = route.spec.rules[0];
     assert.deepEqual(rule.filters[0], {
       type: 'RequestMirror',
-      requestMirror: { backendRef: { name: 'shadowtap', namespace: 'shadowtap', port: 8081 }, percent: 10 },
+      requestMirror: { backendRef: { name: 'shadowtap', namespace: 'shadowtap', port: 8080 }, percent: 10 },
     });
     assert.deepEqual(rule.backendRefs, [{ name: 'my-app', port: 80 }]);
     assert.deepEqual(policy.spec.targetRefs, [
@@ -473,8 +479,8 @@ describe('gen-envoy: rendered outputs', () => {
     assert.equal(ep.failOpen, true);
     const frac = buildHttpRoute(resolveGenOptions({ mirrorPercent: 12.5 })) as Cfg;
     assert.deepEqual(frac.spec.rules[0].filters[0].requestMirror.fraction, { numerator: 1250, denominator: 10000 });
-    const h1 = buildHttpRoute(resolveGenOptions({ shadowProtocol: 'http1' })) as Cfg;
-    assert.equal(h1.spec.rules[0].filters[0].requestMirror.backendRef.port, 8080);
+    const h2 = buildHttpRoute(resolveGenOptions({ shadowProtocol: 'http2' })) as Cfg;
+    assert.equal(h2.spec.rules[0].filters[0].requestMirror.backendRef.port, 8081);
     const all = buildHttpRoute(resolveGenOptions({})) as Cfg;
     assert.equal(all.spec.rules[0].filters[0].requestMirror.percent, undefined);
     const blocking = buildEnvoyExtensionPolicy(resolveGenOptions({ extProc: 'blocking' })) as Cfg;

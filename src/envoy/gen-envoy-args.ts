@@ -38,7 +38,7 @@ shadowtap
                                names → STRICT_DNS (default 127.0.0.1)
   --discovery MODE             auto (default) | static | strict-dns
   --shadow-port N              shared shadow listener port, HTTP/1.1 + h2c (default 8080):
-                               the target of --shadow-protocol http1 and NGINX
+                               the target of the mirror cluster (HTTP/1.1) and NGINX
   --shadow-h2c-port N          dedicated h2c port (shadow.h2cPort, default 8081): the target of
                                --shadow-protocol http2; pass the shadow port when h2cPort is off
   --grpc-port N                gRPC / ext_proc port (default 50051)
@@ -55,7 +55,7 @@ Mirroring
   --disable-shadow-host-suffix-append
                                keep the Host of copies (no "-shadow"; Envoy 1.31+)
   --shadow-host-rewrite HOST   literal Host for copies (Envoy 1.36+, needs --envoy-version 1.36)
-  --shadow-protocol P          http2 (default, h2c to --shadow-h2c-port) | http1 (to --shadow-port)
+  --shadow-protocol P          http1 (default, to --shadow-port) | http2 (h2c to --shadow-h2c-port)
 
 ext_proc
   --ext-proc MODE              off (default) | observability | inline | blocking
