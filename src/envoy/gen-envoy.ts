@@ -55,7 +55,7 @@ export interface GenEnvoyOptions {
   shadowHostRewrite?: string;
   /**
    * Protocol to the shadow listener: http1 → shadowPort (the default: shadowtap parses
-   * HTTP/1.1 itself and analyses ≈ 45 % more of it per core than h2c, docs/envoy.md),
+   * HTTP/1.1 itself and analyses 35–56 % more of it than of h2c, docs/envoy.md),
    * http2 → shadowH2cPort.
    */
   shadowProtocol: 'http2' | 'http1';
