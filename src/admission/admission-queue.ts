@@ -32,12 +32,6 @@ interface Entry {
   waiter?: (result: AnalysisResult | null) => void;
 }
 
-/**
- * Admission is the only place that drops work. A bounded FIFO sits in front of the pool;
- * batches go to workers only while the pool has free capacity, so neither piscina's queue
- * nor any socket ever holds work that admission does not count. `submit` is O(1) and never
- * waits: the shadow listener answers the mirror regardless of what happens here.
- */
 // Yielding to the listener (admission.yieldToListener): entered when, over one window,
 // admission shed work and the listener's event loop was busy ≥ YIELD_ENTER; left when a
 // window passes without shedding or with the loop busy < YIELD_LEAVE. The gap between the
@@ -46,6 +40,12 @@ const YIELD_WINDOW_MS = 100;
 const YIELD_ENTER = 0.9;
 const YIELD_LEAVE = 0.5;
 
+/**
+ * Admission is the only place that drops work. A bounded FIFO sits in front of the pool;
+ * batches go to workers only while the pool has free capacity, so neither piscina's queue
+ * nor any socket ever holds work that admission does not count. `submit` is O(1) and never
+ * waits: the shadow listener answers the mirror regardless of what happens here.
+ */
 export function createAdmission(opts: {
   config: Config['admission'];
   pool: DetectPool;
@@ -100,8 +100,8 @@ export function createAdmission(opts: {
         }, opts.yieldWindowMs ?? YIELD_WINDOW_MS)
       : undefined;
   yieldTimer?.unref();
-  // Batches in flight: two per thread (detect-pool.ts), or one per thread but one while
-  // yielding (piscina hands a batch to an idle thread first, so N − 1 batches keep one idle).
+  // Batches in flight: two per thread (detect-pool.ts); while yielding, threads − 1 (piscina
+  // hands a batch to an idle thread first, so that many batches leave one thread idle).
   const inFlightLimit = (): number => (yielding ? pool.threads - 1 : pool.capacity);
 
   const shed = (reason: ShedReason, waiter?: Entry['waiter']): SubmitOutcome => {
