@@ -74,11 +74,17 @@ function request(
 }
 
 /** A mixed batch of requests; each reply must be exactly what the app answers. */
-async function assertClientUnaffected(frontPort: number, count: number, concurrency: number): Promise<void> {
+/**
+ * Sends `count` requests through nginx and checks each client response is the app's own.
+ * Returns the slowest response time, ms.
+ */
+async function assertClientUnaffected(frontPort: number, count: number, concurrency: number): Promise<number> {
   const jobs = Array.from({ length: count }, (_, i) => i);
   const failures: string[] = [];
+  let slowestMs = 0;
   const worker = async (): Promise<void> => {
     for (let i = jobs.shift(); i !== undefined; i = jobs.shift()) {
+      const sentAt = performance.now();
       const post = i % 2 === 1;
       const path = post ? `/api/orders?i=${i}` : `/items?id=${encodeURIComponent(`${i}' OR 1=1--`)}&n=${i}`;
       const body = post ? JSON.stringify({ item: i, note: 'x'.repeat(3000 + i) }) : undefined;
@@ -89,6 +95,7 @@ async function assertClientUnaffected(frontPort: number, count: number, concurre
         body,
         post ? { 'content-type': 'application/json' } : {},
       );
+      slowestMs = Math.max(slowestMs, performance.now() - sentAt);
       const want = expectedBody(post ? 'POST' : 'GET', path, body ? Buffer.byteLength(body) : 0);
       if (reply.status !== (post ? 201 : 200) || reply.body !== want)
         failures.push(`${i}: ${reply.status} ${reply.body}`);
@@ -96,6 +103,7 @@ async function assertClientUnaffected(frontPort: number, count: number, concurre
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   assert.deepEqual(failures, [], 'every client response is the app response, status and body');
+  return slowestMs;
 }
 
 async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -258,7 +266,7 @@ describe('NGINX mirror → shadowtap, end to end', () => {
       }
     });
 
-    it('shadowtap hung (accepts, never answers): responses unchanged', async () => {
+    it('shadowtap hung (accepts, never answers): responses unchanged, none waits for its mirror', async () => {
       // Worse than slow: a shadow endpoint that reads and never replies, so every mirror
       // subrequest runs into nginx's proxy_read_timeout.
       const sockets = new Set<net.Socket>();
@@ -275,8 +283,11 @@ describe('NGINX mirror → shadowtap, end to end', () => {
         waitPorts: [frontPort],
       });
       try {
-        await assertClientUnaffected(frontPort, 12, 12);
+        const slowestMs = await assertClientUnaffected(frontPort, 12, 12);
         assert.ok(sockets.size > 0, 'nginx mirrored to the hung endpoint');
+        // Not a speed measurement: every mirror subrequest here waits out proxy_read_timeout
+        // (2 s), so a client response that waited for its mirror would take at least that.
+        assert.ok(slowestMs < 1000, `a client response waited for the hung mirror (${Math.round(slowestMs)} ms)`);
       } finally {
         await nginx.stop();
         for (const s of sockets) s.destroy();
