@@ -55,6 +55,24 @@ async function until(done: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await done()) && Date.now() < deadline) await sleep(2);
 }
 
+/** Admission whose listener load the test sets, judged every 10 ms. */
+function watchedAdmission(
+  config: ReturnType<typeof resolveConfig>['admission'],
+  pool: DetectPool,
+  metrics: ReturnType<typeof createCoreMetrics>,
+  listenerLoad: () => number,
+) {
+  return createAdmission({
+    config,
+    pool,
+    metrics,
+    logger: silentLogger(),
+    onResult: () => {},
+    listenerLoad,
+    yieldWindowMs: 10,
+  });
+}
+
 async function yielding(metrics: ReturnType<typeof createCoreMetrics>): Promise<number> {
   const text = await metrics.registry.getSingleMetricAsString('shadowtap_admission_yielding');
   return Number(/ (\d+)$/m.exec(text)?.[1]);
@@ -143,15 +161,7 @@ describe('admission', () => {
     let load = 0.95;
     const config = resolveConfig({ admission: { queueSize: 4, batchSize: 1, batchWindowMs: 0 } }).admission;
     assert.equal(config.yieldToListener, true, 'on by default');
-    const adm = createAdmission({
-      config,
-      pool,
-      metrics,
-      logger: silentLogger(),
-      onResult: () => {},
-      listenerLoad: () => load,
-      yieldWindowMs: 10,
-    });
+    const adm = watchedAdmission(config, pool, metrics, () => load);
     // A busy listener alone is no reason to yield: nothing is being shed.
     for (let i = 0; i < 8; i++) adm.submit(exchange(`a${i}`));
     assert.equal(pending.length, 4);
@@ -190,15 +200,7 @@ describe('admission', () => {
     const config = resolveConfig({
       admission: { queueSize: 4, batchSize: 1, batchWindowMs: 0, yieldToListener: false },
     }).admission;
-    const adm = createAdmission({
-      config,
-      pool,
-      metrics,
-      logger: silentLogger(),
-      onResult: () => {},
-      listenerLoad: () => 1,
-      yieldWindowMs: 5,
-    });
+    const adm = watchedAdmission(config, pool, metrics, () => 1);
     for (let i = 0; i < 20; i++) adm.submit(exchange(String(i)));
     await sleep(30);
     while (pending.length > 0) release();
