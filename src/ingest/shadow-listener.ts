@@ -229,8 +229,11 @@ export function createShadowListener(opts: {
         // socket is then Node's JS wrapper around the Duplex, which has no peer address: the
         // 'session' handler takes it from here.
         handedOverPeer = socket.remoteAddress;
-        h2.emit('connection', replayingDuplex(socket, head));
-        handedOverPeer = undefined;
+        try {
+          h2.emit('connection', replayingDuplex(socket, head));
+        } finally {
+          handedOverPeer = undefined;
+        }
       } else {
         const connection = serveHttp1(socket, head, h1Context);
         h1Connections.add(connection);
