@@ -26,8 +26,8 @@ describe('core metrics', () => {
   it('reads queue depth and pool utilisation from their sources at scrape time', async () => {
     const metrics = createCoreMetrics();
     let depth = 7;
-    metrics.setQueueDepthSource(() => depth);
-    metrics.setPoolUtilizationSource(() => 0.5);
+    metrics.queueDepth.setSource(() => depth);
+    metrics.poolUtilization.setSource(() => 0.5);
     assert.match(await metrics.registry.metrics(), /^shadowtap_admission_queue_depth 7$/m);
     depth = 0;
     const text = await metrics.registry.metrics();

@@ -73,9 +73,9 @@ export function createAdmission(opts: {
   // Overload sheds (queue_full, sampled_out) in the current yield window.
   let overloadSheds = 0;
   let yielding = false;
-  metrics.setPoolUtilizationSource(() => pool.utilization());
-  metrics.setQueueDepthSource(() => size);
-  metrics.setYieldingSource(() => (yielding ? 1 : 0));
+  metrics.poolUtilization.setSource(() => pool.utilization());
+  metrics.queueDepth.setSource(() => size);
+  metrics.yielding.setSource(() => (yielding ? 1 : 0));
 
   // Under overload the listener and the detection threads want the same cores, and the
   // scheduler shares them evenly: the listener, which must answer every mirrored request,

@@ -13,20 +13,36 @@ export interface CoreMetrics {
   rejected: HotCounter<'reason'>;
   detections: HotCounter<'attack_type'>;
   anomalies: HotCounter<'code'>;
-  queueDepth: Gauge;
-  yielding: Gauge;
-  poolUtilization: Gauge;
-  analysisSeconds: Histogram;
-  /** Where shadowtap_admission_queue_depth is read from at scrape time (set per admit, it was per-request work). */
-  setQueueDepthSource(read: () => number): void;
-  /** Where shadowtap_admission_yielding is read from at scrape time. */
-  setYieldingSource(read: () => number): void;
+  /** Exchanges waiting for a worker (per-request work when it was set on every submit). */
+  queueDepth: ScrapedGauge;
+  /** 1 while admission yields a detection thread to the listener. */
+  yielding: ScrapedGauge;
   /**
-   * Where shadowtap_pool_utilization is read from at scrape time. Piscina computes its
-   * utilisation from run-time histograms (mean, stddev, percentiles): called per batch it was
-   * ~8 % of the listener thread's CPU under load (perf), so it is only read when scraped.
+   * Piscina computes its utilisation from run-time histograms (mean, stddev, percentiles):
+   * called per batch it was ~8 % of the listener thread's CPU under load (perf).
    */
-  setPoolUtilizationSource(read: () => number): void;
+  poolUtilization: ScrapedGauge;
+  analysisSeconds: Histogram;
+}
+
+/** A gauge read from its source only when scraped: nothing is paid on the hot path. */
+export interface ScrapedGauge {
+  setSource(read: () => number): void;
+}
+
+function scrapedGauge(opts: { name: string; help: string; registers: Registry[] }): ScrapedGauge {
+  let read: (() => number) | undefined;
+  new Gauge({
+    ...opts,
+    collect() {
+      if (read) this.set(read());
+    },
+  });
+  return {
+    setSource(source) {
+      read = source;
+    },
+  };
 }
 
 /**
@@ -70,9 +86,6 @@ function hotCounter<L extends string>(opts: {
 
 export function createCoreMetrics(registry = new Registry()): CoreMetrics {
   const registers = [registry];
-  let readPoolUtilization: (() => number) | undefined;
-  let readQueueDepth: (() => number) | undefined;
-  let readYielding: (() => number) | undefined;
   // Process metrics (process_resident_memory_bytes, heap, event-loop lag, …) on the instance
   // registry: memory under load is part of what operators and the benchmark watch.
   collectDefaultMetrics({ register: registry });
@@ -114,29 +127,20 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
       labelName: 'code',
       registers,
     }),
-    queueDepth: new Gauge({
+    queueDepth: scrapedGauge({
       name: 'shadowtap_admission_queue_depth',
       help: 'Exchanges waiting for a worker',
       registers,
-      collect() {
-        if (readQueueDepth) this.set(readQueueDepth());
-      },
     }),
-    yielding: new Gauge({
+    yielding: scrapedGauge({
       name: 'shadowtap_admission_yielding',
       help: '1 while detection runs on one thread fewer so that the saturated listener gets a core (admission.yieldToListener)',
       registers,
-      collect() {
-        if (readYielding) this.set(readYielding());
-      },
     }),
-    poolUtilization: new Gauge({
+    poolUtilization: scrapedGauge({
       name: 'shadowtap_pool_utilization',
       help: 'Worker pool utilisation (0..1)',
       registers,
-      collect() {
-        if (readPoolUtilization) this.set(readPoolUtilization());
-      },
     }),
     analysisSeconds: new Histogram({
       name: 'shadowtap_analysis_seconds',
@@ -144,14 +148,5 @@ export function createCoreMetrics(registry = new Registry()): CoreMetrics {
       buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     }),
-    setPoolUtilizationSource(read) {
-      readPoolUtilization = read;
-    },
-    setQueueDepthSource(read) {
-      readQueueDepth = read;
-    },
-    setYieldingSource(read) {
-      readYielding = read;
-    },
   };
 }
